@@ -1,0 +1,19 @@
+// Shared helpers for the integration tiers: where the real services are, and unique names so
+// that every test gets its own queues and its own database.
+#pragma once
+
+#include <string>
+
+namespace gradeq::testing {
+
+// The value of an environment variable, or `fallback` when it is unset or empty.
+std::string env_or(const char* name, const std::string& fallback);
+
+// GRADEQ_AMQP_URL / GRADEQ_DATABASE_URL, or the defaults of the local stack (scripts/lib.sh).
+std::string amqp_url();
+std::string database_url();
+
+// A short random lowercase token, for queue prefixes and database names.
+std::string unique_token();
+
+}  // namespace gradeq::testing
