@@ -1,0 +1,369 @@
+#include "gradeq/pg_store.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "gradeq/text.hpp"
+
+namespace gradeq::pg {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Runs `body` and turns libpqxx's connection-level failures into DatabaseError.
+template <typename F>
+auto guarded(const char* what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const pqxx::broken_connection& e) {
+    throw DatabaseError(std::string(what) + ": database connection lost: " + e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    throw DatabaseError(std::string(what) + ": transaction outcome unknown: " + e.what());
+  } catch (const pqxx::sql_error& e) {
+    throw DatabaseError(std::string(what) + ": " + e.what());
+  }
+}
+
+std::vector<std::string> parse_text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+  }
+  return out;
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
+}
+
+}  // namespace
+
+std::vector<std::string> migrate(const std::string& url, const std::string& migrations_dir) {
+  std::vector<std::pair<int, fs::path>> files;
+  static const std::regex name_re(R"((\d{4})_[A-Za-z0-9_]+\.sql)");
+  for (const auto& entry : fs::directory_iterator(migrations_dir)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, name_re)) files.emplace_back(std::stoi(m[1].str()), entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    if (files[i].first == files[i - 1].first) {
+      throw std::runtime_error("two migrations share number " + std::to_string(files[i].first));
+    }
+  }
+  return guarded("migrate", [&] {
+    pqxx::connection conn(url);
+    std::vector<std::string> applied;
+    // A session lock: held across the per-file transactions, released on disconnect.
+    pqxx::nontransaction(conn).exec("SELECT pg_advisory_lock(hashtext('gradeq.migrate'))");
+    {
+      pqxx::work tx(conn);
+      tx.exec(
+          "CREATE TABLE IF NOT EXISTS public.gradeq_schema_migrations ("
+          " version integer PRIMARY KEY, name text NOT NULL,"
+          " applied_at timestamptz NOT NULL DEFAULT now())");
+      tx.commit();
+    }
+    for (const auto& [version, path] : files) {
+      pqxx::work tx(conn);
+      auto done = tx.exec_params("SELECT 1 FROM public.gradeq_schema_migrations WHERE version = $1",
+                                 version);
+      if (!done.empty()) continue;
+      std::ifstream in(path);
+      std::stringstream sql;
+      sql << in.rdbuf();
+      try {
+        tx.exec(sql.str());
+      } catch (const pqxx::sql_error& e) {
+        throw std::runtime_error("migration " + path.filename().string() + " failed: " + e.what());
+      }
+      tx.exec_params("INSERT INTO public.gradeq_schema_migrations (version, name) VALUES ($1, $2)",
+                     version, path.filename().string());
+      tx.commit();
+      applied.push_back(path.filename().string());
+    }
+    pqxx::nontransaction(conn).exec("SELECT pg_advisory_unlock(hashtext('gradeq.migrate'))");
+    return applied;
+  });
+}
+
+class Store::Impl {
+ public:
+  explicit Impl(std::string url) : url_(std::move(url)) {}
+
+  pqxx::connection& conn() {
+    if (!conn_ || !conn_->is_open()) {
+      conn_.reset();
+      try {
+        conn_ = std::make_unique<pqxx::connection>(url_);
+      } catch (const pqxx::broken_connection& e) {
+        throw DatabaseError(std::string("cannot connect to the database: ") + e.what());
+      }
+    }
+    return *conn_;
+  }
+  void drop() { conn_.reset(); }
+
+  template <typename F>
+  auto run(const char* what, F&& body) -> decltype(body(std::declval<pqxx::connection&>())) {
+    try {
+      return guarded(what, [&] { return body(conn()); });
+    } catch (const DatabaseError&) {
+      drop();
+      throw;
+    }
+  }
+
+ private:
+  std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+Store::Store(std::string url) : impl_(std::make_unique<Impl>(std::move(url))) {}
+Store::~Store() = default;
+
+StoredAssignment Store::add_assignment(const Spec& spec, const std::string& source_yaml) {
+  return impl_->run("add assignment", [&](pqxx::connection& c) {
+    std::string normalized = spec_to_json(spec).dump();
+    pqxx::work tx(c);
+    // Serialize versioning of one assignment: two concurrent adds must not both be version N.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                   "gradeq.assignment:" + spec.course + "/" + spec.assignment);
+    tx.exec_params("INSERT INTO gradeq.courses (code) VALUES ($1) ON CONFLICT (code) DO NOTHING",
+                   spec.course);
+    auto a = tx.exec_params1(
+        "INSERT INTO gradeq.assignments (course_id, name)"
+        " SELECT id, $2 FROM gradeq.courses WHERE code = $1"
+        " ON CONFLICT (course_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+        spec.course, spec.assignment);
+    StoredAssignment out;
+    out.assignment_id = a[0].as<std::int64_t>();
+    auto existing = tx.exec_params(
+        "SELECT id, version FROM gradeq.assignment_versions"
+        " WHERE assignment_id = $1 AND spec_sha256 = encode(sha256(convert_to($2, 'UTF8')), 'hex')",
+        out.assignment_id, normalized);
+    if (!existing.empty()) {
+      out.version_id = existing[0][0].as<std::int64_t>();
+      out.version = existing[0][1].as<int>();
+      tx.commit();
+      return out;
+    }
+    auto v = tx.exec_params1(
+        "INSERT INTO gradeq.assignment_versions"
+        " (assignment_id, version, spec, spec_source, spec_sha256, max_score)"
+        " SELECT $1, COALESCE(MAX(version), 0) + 1, $2::jsonb, $3,"
+        "        encode(sha256(convert_to($2, 'UTF8')), 'hex'), $4"
+        "   FROM gradeq.assignment_versions WHERE assignment_id = $1"
+        " RETURNING id, version",
+        out.assignment_id, normalized, storable_text(source_yaml, 1 << 20), spec.max_score());
+    out.version_id = v[0].as<std::int64_t>();
+    out.version = v[1].as<int>();
+    out.new_version = true;
+    tx.commit();
+    return out;
+  });
+}
+
+AssignmentVersion Store::latest_version(const std::string& course, const std::string& assignment) {
+  return impl_->run("load assignment", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT a.id, v.id, v.version, v.spec::text FROM gradeq.assignment_versions v"
+        " JOIN gradeq.assignments a ON a.id = v.assignment_id"
+        " JOIN gradeq.courses c ON c.id = a.course_id"
+        " WHERE c.code = $1 AND a.name = $2 ORDER BY v.version DESC LIMIT 1",
+        course, assignment);
+    if (r.empty()) throw NotFound("no assignment " + course + "/" + assignment + " (add it first)");
+    AssignmentVersion out;
+    out.assignment_id = r[0][0].as<std::int64_t>();
+    out.version_id = r[0][1].as<std::int64_t>();
+    out.version = r[0][2].as<int>();
+    out.spec = spec_from_json(json::parse(r[0][3].as<std::string>()));
+    return out;
+  });
+}
+
+std::pair<std::vector<std::string>, std::string> Store::add_submissions(
+    const AssignmentVersion& version, const std::vector<NewSubmission>& submissions, Lane lane,
+    const std::optional<std::string>& batch_label) {
+  return impl_->run("store submissions", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    std::string batch_id;
+    if (batch_label) {
+      batch_id = tx.exec_params1(
+                       "INSERT INTO gradeq.batches (assignment_id, label) VALUES ($1, $2) RETURNING id",
+                       version.assignment_id, *batch_label)[0]
+                     .as<std::string>();
+    }
+    std::vector<std::string> ids;
+    ids.reserve(submissions.size());
+    for (const auto& s : submissions) {
+      auto row = tx.exec_params1(
+          "INSERT INTO gradeq.submissions (assignment_version_id, student, batch_id, lane)"
+          " VALUES ($1, $2, $3, $4) RETURNING id",
+          version.version_id, s.student, batch_id.empty() ? nullptr : batch_id.c_str(),
+          to_string(lane));
+      std::string id = row[0].as<std::string>();
+      for (const auto& f : s.files) {
+        tx.exec_params("INSERT INTO gradeq.submission_files (submission_id, path, content)"
+                       " VALUES ($1, $2, $3)",
+                       id, f.path, pqxx::binarystring(f.content));
+      }
+      ids.push_back(std::move(id));
+    }
+    tx.commit();
+    return std::make_pair(ids, batch_id);
+  });
+}
+
+BatchProgress Store::batch_progress(const std::string& batch_id) {
+  return impl_->run("batch progress", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    if (tx.exec_params("SELECT 1 FROM gradeq.batches WHERE id = $1::uuid", batch_id).empty()) {
+      throw NotFound("no batch " + batch_id);
+    }
+    auto r = tx.exec_params(
+        "SELECT status, count(*) FROM gradeq.submissions WHERE batch_id = $1::uuid GROUP BY status",
+        batch_id);
+    BatchProgress p;
+    for (const auto& row : r) {
+      std::string status = row[0].as<std::string>();
+      int n = row[1].as<int>();
+      p.total += n;
+      if (status == "queued") p.queued = n;
+      if (status == "running") p.running = n;
+      if (status == "graded") p.graded = n;
+      if (status == "error") p.error = n;
+    }
+    return p;
+  });
+}
+
+std::vector<GradebookRow> Store::gradebook(const std::optional<std::string>& course,
+                                           const std::optional<std::string>& assignment,
+                                           const std::optional<std::string>& batch_id) {
+  return impl_->run("gradebook", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT r.course, r.assignment, r.student, r.status, r.score, r.max_score, r.failed_tests,"
+        "       COALESCE(s.error_reason, '')"
+        "  FROM gradeq.v_results r JOIN gradeq.submissions s ON s.id = r.submission_id"
+        " WHERE ($1::text IS NULL OR r.course = $1)"
+        "   AND ($2::text IS NULL OR r.assignment = $2)"
+        "   AND ($3::uuid IS NULL OR s.batch_id = $3::uuid)"
+        " ORDER BY r.course, r.assignment, r.student, s.submitted_at",
+        course ? course->c_str() : nullptr, assignment ? assignment->c_str() : nullptr,
+        batch_id ? batch_id->c_str() : nullptr);
+    std::vector<GradebookRow> rows;
+    for (const auto& row : r) {
+      GradebookRow g;
+      g.course = row[0].as<std::string>();
+      g.assignment = row[1].as<std::string>();
+      g.student = row[2].as<std::string>();
+      g.status = row[3].as<std::string>();
+      if (!row[4].is_null()) g.score = row[4].as<double>();
+      g.max_score = row[5].as<double>();
+      g.failed_tests = parse_text_array(row[6]);
+      g.error_reason = row[7].as<std::string>();
+      rows.push_back(std::move(g));
+    }
+    return rows;
+  });
+}
+
+Claim Store::claim(const Job& job, Work& work) {
+  return impl_->run("claim submission", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "SELECT s.attempt, s.status, s.student, v.spec::text,"
+        "       EXISTS (SELECT 1 FROM gradeq.grading_runs g"
+        "                WHERE g.submission_id = s.id AND g.attempt = $2)"
+        "  FROM gradeq.submissions s"
+        "  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+        " WHERE s.id = $1::uuid FOR UPDATE OF s",
+        job.submission_id, job.attempt);
+    if (r.empty()) return Claim::missing;
+    if (r[0][0].as<int>() != job.attempt) return Claim::superseded;
+    if (r[0][4].as<bool>()) return Claim::finished;
+    work.submission_id = job.submission_id;
+    work.attempt = job.attempt;
+    work.student = r[0][2].as<std::string>();
+    work.spec = spec_from_json(json::parse(r[0][3].as<std::string>()));
+    work.files.clear();
+    auto files = tx.exec_params(
+        "SELECT path, content FROM gradeq.submission_files WHERE submission_id = $1::uuid ORDER BY path",
+        job.submission_id);
+    for (const auto& f : files) {
+      work.files.push_back({f[0].as<std::string>(), pqxx::binarystring(f[1]).str(), false});
+    }
+    tx.exec_params(
+        "UPDATE gradeq.submissions SET status = 'running', picked_up_at = now(), error_reason = NULL"
+        " WHERE id = $1::uuid",
+        job.submission_id);
+    tx.commit();
+    return Claim::claimed;
+  });
+}
+
+bool Store::store_result(const Job& job, const GradeResult& result, const ResultTimes& times,
+                         const std::string& grader, std::size_t stored_output_cap) {
+  return impl_->run("store result", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    // The conditional write that makes redelivery harmless: only the first result of an attempt
+    // is stored.
+    auto run = tx.exec_params(
+        "INSERT INTO gradeq.grading_runs (submission_id, attempt, score, max_score, compile_ok,"
+        "  compile_output, container_ms, grader, started_at)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision))"
+        " ON CONFLICT (submission_id, attempt) DO NOTHING RETURNING id",
+        job.submission_id, job.attempt, result.score, result.max_score, result.compile_ok,
+        storable_text(result.compile_output, stored_output_cap), times.container_ms, grader,
+        iso_time(times.started));
+    if (run.empty()) return false;
+    std::int64_t run_id = run[0][0].as<std::int64_t>();
+    int ordinal = 0;
+    for (const auto& t : result.tests) {
+      tx.exec_params(
+          "INSERT INTO gradeq.test_results (run_id, ordinal, test_name, verdict, points, max_points,"
+          "  duration_ms, exit_code, term_signal, hidden, message, stdout, stderr)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+          run_id, ordinal++, t.name, to_string(t.verdict), t.points, t.max_points, t.duration_ms,
+          t.exit_code, t.term_signal, t.hidden, storable_text(t.message, 4096),
+          storable_text(t.stdout_data, stored_output_cap),
+          storable_text(t.stderr_data, stored_output_cap));
+    }
+    tx.exec_params(
+        "UPDATE gradeq.submissions SET status = 'graded', latest_run_id = $2, error_reason = NULL,"
+        "  started_at = to_timestamp($3::double precision), finished_at = now()"
+        " WHERE id = $1::uuid",
+        job.submission_id, run_id, iso_time(times.started));
+    tx.commit();
+    return true;
+  });
+}
+
+void Store::mark_error(const Job& job, const std::string& reason) {
+  impl_->run("mark error", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE gradeq.submissions SET status = 'error', error_reason = $2, finished_at = now()"
+        " WHERE id = $1::uuid AND attempt = $3 AND status IN ('queued', 'running')",
+        job.submission_id, storable_text(reason, 4096), job.attempt);
+    tx.commit();
+  });
+}
+
+}  // namespace gradeq::pg
