@@ -2,6 +2,11 @@
 
 #include <cstdlib>
 #include <random>
+#include <stdexcept>
+
+#include <pqxx/pqxx>
+
+#include "gradeq/pg_store.hpp"
 
 namespace gradeq::testing {
 
@@ -24,6 +29,31 @@ std::string unique_token() {
   std::string token;
   for (int i = 0; i < 10; ++i) token += kChars[rng() % (sizeof(kChars) - 1)];
   return token;
+}
+
+std::string with_database(const std::string& url, const std::string& database) {
+  auto slash = url.find('/', url.find("//") + 2);
+  if (slash == std::string::npos) throw std::invalid_argument("database URL has no path: " + url);
+  auto query = url.find('?', slash);
+  return url.substr(0, slash + 1) + database + (query == std::string::npos ? "" : url.substr(query));
+}
+
+TempDatabase::TempDatabase() : name_("gradeq_test_" + unique_token()) {
+  {
+    pqxx::connection admin(database_url());
+    pqxx::nontransaction(admin).exec("CREATE DATABASE " + name_);
+  }
+  url_ = with_database(database_url(), name_);
+  pg::migrate(url_, GRADEQ_SOURCE_DIR "/migrations");
+}
+
+TempDatabase::~TempDatabase() {
+  try {
+    pqxx::connection admin(database_url());
+    pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // Best effort: a leftover test database is harmless and visible by its name.
+  }
 }
 
 }  // namespace gradeq::testing

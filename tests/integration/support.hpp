@@ -16,4 +16,23 @@ std::string database_url();
 // A short random lowercase token, for queue prefixes and database names.
 std::string unique_token();
 
+// A database of its own for one test (suite), created from GRADEQ_DATABASE_URL's server with
+// every migration applied, dropped again at destruction.
+class TempDatabase {
+ public:
+  TempDatabase();
+  ~TempDatabase();
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::string url_;
+};
+
+// `url` with its database name replaced.
+std::string with_database(const std::string& url, const std::string& database);
+
 }  // namespace gradeq::testing

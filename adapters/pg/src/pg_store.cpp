@@ -284,6 +284,23 @@ std::vector<GradebookRow> Store::gradebook(const std::optional<std::string>& cou
   });
 }
 
+std::vector<Job> Store::queued_jobs(const std::optional<std::string>& batch_id) {
+  return impl_->run("queued submissions", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT id, attempt, lane FROM gradeq.submissions"
+        " WHERE status = 'queued' AND ($1::uuid IS NULL OR batch_id = $1::uuid)"
+        " ORDER BY submitted_at, id",
+        batch_id ? batch_id->c_str() : nullptr);
+    std::vector<Job> jobs;
+    for (const auto& row : r) {
+      jobs.push_back({row[0].as<std::string>(), row[1].as<int>(),
+                      lane_from_string(row[2].as<std::string>()).value_or(Lane::bulk)});
+    }
+    return jobs;
+  });
+}
+
 Claim Store::claim(const Job& job, Work& work) {
   return impl_->run("claim submission", [&](pqxx::connection& c) {
     pqxx::work tx(c);

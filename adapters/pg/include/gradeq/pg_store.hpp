@@ -122,6 +122,9 @@ class Store {
                                       const std::optional<std::string>& assignment,
                                       const std::optional<std::string>& batch_id);
 
+  // Jobs of submissions still `queued` (of one batch, or all), for republishing.
+  std::vector<Job> queued_jobs(const std::optional<std::string>& batch_id);
+
   // The grader's side. claim() marks the submission running (picked_up_at) and loads it.
   Claim claim(const Job& job, Work& work);
   // Stores the whole result in one transaction; returns false if this attempt already had one

@@ -1,0 +1,68 @@
+// gradeq-grader: the grading daemon. Only wiring: the work lives in gradeq_grader_lib.
+//
+// Runs until SIGTERM or SIGINT, then finishes the jobs in hand, acks them and exits 0.
+// Exit codes: 0 stopped cleanly; 1 bad configuration; 2 a system fault it could not recover from.
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "gradeq/docker_sandbox.hpp"
+#include "gradeq/grader.hpp"
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gradeq;
+  grader::Settings s;
+  CLI::App app{"gradeq-grader: consume grading jobs and run them in Docker"};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--database-url", s.database_url, "PostgreSQL URL")->envname("GRADEQ_DATABASE_URL");
+  app.add_option("--amqp-url", s.amqp_url, "RabbitMQ URL")->envname("GRADEQ_AMQP_URL");
+  app.add_option("--queue-prefix", s.queue_prefix, "Queue name prefix")->envname("GRADEQ_QUEUE_PREFIX");
+  app.add_option("--image-prefix", s.image_prefix, "Runner image prefix (image = PREFIX<language>:latest)")
+      ->envname("GRADEQ_IMAGE_PREFIX");
+  app.add_option("--docker", s.docker, "docker CLI to use")->envname("GRADEQ_DOCKER");
+  app.add_option("-c,--concurrency", s.concurrency, "Submissions graded at once")
+      ->envname("GRADEQ_CONCURRENCY")->check(CLI::Range(1, 64));
+  app.add_option("--prefetch", s.prefetch, "Deliveries held per lane (0: = concurrency)")
+      ->envname("GRADEQ_PREFETCH")->check(CLI::Range(0, 1000));
+  app.add_option("--stored-output-cap", s.stored_output_cap, "Bytes of each output stream kept in the database")
+      ->envname("GRADEQ_STORED_OUTPUT_CAP");
+  app.add_option("--max-memory-mb", s.max_memory_mb, "Most memory a spec may ask for")
+      ->envname("GRADEQ_MAX_MEMORY_MB")->check(CLI::Range(16, 65536));
+  app.add_option("--max-cpus", s.max_cpus, "Most CPUs a spec may ask for")
+      ->envname("GRADEQ_MAX_CPUS")->check(CLI::Range(0.05, 64.0));
+  app.add_option("--pids-limit", s.pids_limit, "Processes per container")->envname("GRADEQ_PIDS_LIMIT");
+  app.add_option("--grace", s.grace_s, "Seconds added to a spec's limits for the container deadline")
+      ->envname("GRADEQ_GRACE_S");
+  bool show_config = false;
+  app.add_flag("--show-config", show_config, "Print the effective settings and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  if (show_config) {
+    std::cout << "amqp queue prefix = " << s.queue_prefix << "\nimage prefix = " << s.image_prefix
+              << "\nconcurrency = " << s.concurrency << "\nmax_memory_mb = " << s.max_memory_mb
+              << "\nmax_cpus = " << s.max_cpus << "\nnetwork = " << (s.allow_network ? "on" : "off")
+              << "\n";
+    return 0;
+  }
+
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  try {
+    DockerSandbox sandbox(s.docker);
+    int reaped = sandbox.reap_orphans();
+    if (reaped) spdlog::warn("removed {} container(s) left behind by graders that died", reaped);
+    grader::run(s, sandbox, g_stop);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 2;
+  }
+  return 0;
+}

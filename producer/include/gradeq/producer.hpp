@@ -1,0 +1,80 @@
+// The producer's operations, one function per command of gradeq-producer. main.cpp only parses
+// the command line and calls these; the tests call them directly.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gradeq/job.hpp"
+#include "gradeq/pg_store.hpp"
+
+namespace gradeq::producer {
+
+struct Settings {
+  std::string database_url = "postgresql://gradeq:gradeq@127.0.0.1:55432/gradeq";
+  std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  std::string queue_prefix = "gradeq";
+  std::string migrations_dir;           // default: the source tree's migrations/
+  std::size_t max_file_bytes = 1 << 20;  // per submitted file
+  std::size_t max_submission_bytes = 8 << 20;
+  int max_files = 64;
+};
+
+// The input is wrong (bad path, missing required file, unknown assignment ...): exit 1, nothing
+// stored, nothing published.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Stored but not published (the broker refused or is down): the submissions stay `queued` and
+// `gradeq-producer republish` publishes them. Exit 2.
+class PublishError : public std::runtime_error {
+ public:
+  PublishError(const std::string& what, std::vector<std::string> ids)
+      : std::runtime_error(what), ids(std::move(ids)) {}
+  std::vector<std::string> ids;
+};
+
+std::vector<std::string> migrate(const Settings& settings);
+
+// Validates and stores a spec file (SpecError lists every problem).
+pg::StoredAssignment add_assignment(const Settings& settings, const std::string& spec_path,
+                                    pg::AssignmentVersion* stored = nullptr);
+
+// "COURSE/ASSIGNMENT" -> {course, assignment}; InputError otherwise.
+std::pair<std::string, std::string> split_assignment(const std::string& text);
+
+struct SubmitResult {
+  std::vector<std::string> submission_ids;
+  std::vector<std::string> students;
+  std::string batch_id;  // empty for a single submission
+};
+
+// One student's files (each stored under its base name).
+SubmitResult submit(const Settings& settings, const std::string& assignment,
+                    const std::string& student, const std::vector<std::string>& files,
+                    Lane lane = Lane::interactive);
+
+// A folder holding one folder per student, each holding that student's files (relative paths
+// kept). Every student folder is checked first; one bad folder stores nothing.
+SubmitResult submit_batch(const Settings& settings, const std::string& assignment,
+                          const std::string& dir, Lane lane = Lane::bulk);
+
+// Publishes jobs for every submission still `queued` (of one batch, or all). Returns how many.
+std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id);
+
+// Polls until every submission of the batch is graded or errored, calling `progress` after each
+// poll. Returns the final progress; std::nullopt if `timeout` passed first.
+std::optional<pg::BatchProgress> wait_batch(
+    const Settings& settings, const std::string& batch_id, std::chrono::seconds timeout,
+    const std::function<void(const pg::BatchProgress&)>& progress);
+
+// The gradebook as a text table (student, assignment, score, failed tests).
+std::string format_gradebook(const std::vector<pg::GradebookRow>& rows);
+
+}  // namespace gradeq::producer

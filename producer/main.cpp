@@ -1,0 +1,187 @@
+// gradeq-producer: validates specs, stores assignments and submissions, publishes jobs.
+// Only wiring: the operations live in gradeq_producer_lib (producer/src).
+//
+// Exit codes: 0 done; 1 bad input (nothing stored, nothing published); 2 a system fault
+// (database or broker unreachable; for submit: stored but not published — see republish);
+// 3 wait: the batch finished but some submissions ended in `error`; 4 wait: timed out.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "gradeq/amqp.hpp"
+#include "gradeq/producer.hpp"
+
+namespace {
+
+using namespace gradeq;
+
+void show_progress(const pg::BatchProgress& p, bool tty) {
+  static int last_done = -1;
+  static auto last_print = std::chrono::steady_clock::time_point{};
+  int done = p.graded + p.error;
+  if (tty) {
+    constexpr int kWidth = 30;
+    int filled = p.total ? done * kWidth / p.total : kWidth;
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
+              << done << "/" << p.total << " done (" << p.running << " running, " << p.queued
+              << " queued, " << p.error << " errors)   " << std::flush;
+    if (p.done()) std::cerr << '\n';
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (done != last_done && (p.done() || now - last_print > std::chrono::seconds(2))) {
+    std::cerr << done << "/" << p.total << " done (" << p.running << " running, " << p.queued
+              << " queued, " << p.error << " errors)\n";
+    last_done = done;
+    last_print = now;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  producer::Settings settings;
+  CLI::App app{"gradeq-producer: submit code for grading and read the results"};
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  app.add_option("--database-url", settings.database_url, "PostgreSQL URL")->envname("GRADEQ_DATABASE_URL");
+  app.add_option("--amqp-url", settings.amqp_url, "RabbitMQ URL")->envname("GRADEQ_AMQP_URL");
+  app.add_option("--queue-prefix", settings.queue_prefix, "Queue name prefix")->envname("GRADEQ_QUEUE_PREFIX");
+  app.add_option("--migrations-dir", settings.migrations_dir, "Folder of NNNN_name.sql files")
+      ->envname("GRADEQ_MIGRATIONS_DIR");
+  bool show_config = false;
+  app.add_flag("--show-config", show_config, "Print the effective settings (passwords hidden) and exit");
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
+
+  auto* assignment_cmd = app.add_subcommand("assignment", "Manage assignments");
+  assignment_cmd->require_subcommand(1);
+  auto* add_cmd = assignment_cmd->add_subcommand("add", "Validate a spec and store it as the newest version");
+  std::string spec_path;
+  add_cmd->add_option("SPEC", spec_path, "Spec YAML file")->required();
+  auto* check_cmd = assignment_cmd->add_subcommand("check", "Validate a spec without storing it");
+  check_cmd->add_option("SPEC", spec_path, "Spec YAML file")->required();
+
+  std::string assignment;
+  std::string student;
+  std::string lane_text;
+  std::vector<std::string> files;
+  auto* submit_cmd = app.add_subcommand("submit", "Submit one student's files (interactive lane)");
+  submit_cmd->add_option("--assignment", assignment, "COURSE/ASSIGNMENT")->required();
+  submit_cmd->add_option("--student", student, "Student ID")->required();
+  submit_cmd->add_option("--lane", lane_text, "interactive (default) or bulk")->check(CLI::IsMember({"interactive", "bulk"}));
+  submit_cmd->add_option("FILE", files, "Files of the submission")->required();
+
+  std::string dir;
+  auto* batch_cmd = app.add_subcommand("submit-batch", "Submit a folder of student folders (bulk lane); prints the batch ID");
+  batch_cmd->add_option("--assignment", assignment, "COURSE/ASSIGNMENT")->required();
+  batch_cmd->add_option("--lane", lane_text, "bulk (default) or interactive")->check(CLI::IsMember({"interactive", "bulk"}));
+  batch_cmd->add_option("DIR", dir, "Folder holding one folder per student")->required();
+
+  std::string batch;
+  int timeout_s = 3600;
+  auto* wait_cmd = app.add_subcommand("wait", "Wait until every submission of a batch is graded or errored");
+  wait_cmd->add_option("BATCH", batch, "Batch ID")->required();
+  wait_cmd->add_option("--timeout", timeout_s, "Seconds to wait at most");
+
+  std::string course;
+  auto* book_cmd = app.add_subcommand("gradebook", "Print results: student, assignment, score, failed tests");
+  book_cmd->add_option("--course", course, "Only this course");
+  book_cmd->add_option("--assignment", assignment, "Only this COURSE/ASSIGNMENT");
+  book_cmd->add_option("--batch", batch, "Only this batch");
+
+  auto* republish_cmd = app.add_subcommand("republish", "Publish jobs again for submissions still queued");
+  republish_cmd->add_option("--batch", batch, "Only this batch");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (show_config) {
+    auto hide = [](std::string url) {
+      auto at = url.find('@');
+      auto colon = url.find(':', url.find("//") + 2);
+      if (at != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+      return url;
+    };
+    std::cout << "database_url = " << hide(settings.database_url) << "\n"
+              << "amqp_url     = " << hide(settings.amqp_url) << "\n"
+              << "queue_prefix = " << settings.queue_prefix << "\n";
+    return 0;
+  }
+
+  try {
+    if (*migrate_cmd) {
+      auto applied = producer::migrate(settings);
+      for (const auto& name : applied) std::cout << "applied " << name << "\n";
+      if (applied.empty()) std::cout << "database is up to date\n";
+    } else if (*check_cmd) {
+      Spec spec = load_spec_file(spec_path);
+      std::cout << spec_path << ": ok (" << spec.course << "/" << spec.assignment << ", "
+                << spec.tests.size() << " tests, " << spec.max_score() << " points)\n";
+    } else if (*add_cmd) {
+      pg::AssignmentVersion stored;
+      auto r = producer::add_assignment(settings, spec_path, &stored);
+      std::cout << stored.spec.course << "/" << stored.spec.assignment << " version " << r.version
+                << (r.new_version ? " stored" : " unchanged") << " (" << stored.spec.tests.size()
+                << " tests, " << stored.spec.max_score() << " points)\n";
+    } else if (*submit_cmd) {
+      Lane lane = lane_from_string(lane_text).value_or(Lane::interactive);
+      auto r = producer::submit(settings, assignment, student, files, lane);
+      std::cout << r.submission_ids.front() << "\n";
+    } else if (*batch_cmd) {
+      Lane lane = lane_from_string(lane_text).value_or(Lane::bulk);
+      auto r = producer::submit_batch(settings, assignment, dir, lane);
+      std::cerr << "submitted " << r.submission_ids.size() << " submissions of " << assignment << "\n";
+      std::cout << r.batch_id << "\n";
+    } else if (*wait_cmd) {
+      bool tty = isatty(STDERR_FILENO);
+      auto p = producer::wait_batch(settings, batch, std::chrono::seconds(timeout_s),
+                                    [tty](const pg::BatchProgress& bp) { show_progress(bp, tty); });
+      if (!p) {
+        std::cerr << "gradeq-producer: batch " << batch << " not finished after " << timeout_s << " s\n";
+        return 4;
+      }
+      std::cerr << "batch " << batch << ": " << p->graded << " graded, " << p->error << " errors\n";
+      return p->error ? 3 : 0;
+    } else if (*book_cmd) {
+      std::optional<std::string> only_course;
+      std::optional<std::string> only_assignment;
+      if (!course.empty()) only_course = course;
+      if (!assignment.empty()) {
+        auto [c, a] = producer::split_assignment(assignment);
+        only_course = c;
+        only_assignment = a;
+      }
+      std::optional<std::string> only_batch;
+      if (!batch.empty()) only_batch = batch;
+      pg::Store store(settings.database_url);
+      std::cout << producer::format_gradebook(store.gradebook(only_course, only_assignment, only_batch));
+    } else if (*republish_cmd) {
+      std::optional<std::string> only_batch;
+      if (!batch.empty()) only_batch = batch;
+      std::cout << "republished " << producer::republish(settings, only_batch) << " job(s)\n";
+    }
+  } catch (const SpecError& e) {
+    std::cerr << e.what() << "\n";
+    std::cerr << "gradeq-producer: the spec has " << e.diagnostics().size()
+              << " problem(s); nothing was stored\n";
+    return 1;
+  } catch (const producer::InputError& e) {
+    std::cerr << "gradeq-producer: " << e.what() << "\n";
+    return 1;
+  } catch (const producer::PublishError& e) {
+    std::cerr << "gradeq-producer: " << e.what() << "\n";
+    return 2;
+  } catch (const pg::DatabaseError& e) {
+    std::cerr << "gradeq-producer: " << e.what() << "\n";
+    return 2;
+  } catch (const amqp::AmqpError& e) {
+    std::cerr << "gradeq-producer: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gradeq-producer: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,265 @@
+#include "gradeq/producer.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "gradeq/amqp.hpp"
+
+#ifndef GRADEQ_MIGRATIONS_DIR
+#error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
+#endif
+
+namespace gradeq::producer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read " + path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool valid_student(const std::string& id) {
+  static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,127})");
+  return std::regex_match(id, re);
+}
+
+// Checks one student's files against the spec and the size limits; returns what is wrong
+// (empty if nothing).
+std::vector<std::string> check_files(const Settings& settings, const Spec& spec,
+                                     const std::vector<wire::File>& files) {
+  std::vector<std::string> problems;
+  std::size_t total = 0;
+  for (const auto& f : files) {
+    total += f.content.size();
+    if (f.content.size() > settings.max_file_bytes) {
+      problems.push_back(f.path + " is " + std::to_string(f.content.size()) + " bytes (limit " +
+                         std::to_string(settings.max_file_bytes) + ")");
+    }
+  }
+  if (total > settings.max_submission_bytes) {
+    problems.push_back("the files add up to " + std::to_string(total) + " bytes (limit " +
+                       std::to_string(settings.max_submission_bytes) + ")");
+  }
+  if (files.size() > static_cast<std::size_t>(settings.max_files)) {
+    problems.push_back(std::to_string(files.size()) + " files (limit " +
+                       std::to_string(settings.max_files) + ")");
+  }
+  for (const auto& required : spec.files) {
+    bool found = std::any_of(files.begin(), files.end(),
+                             [&](const wire::File& f) { return f.path == required; });
+    if (!found) problems.push_back("missing required file " + required);
+  }
+  return problems;
+}
+
+void publish_jobs(const Settings& settings, const std::vector<Job>& jobs) {
+  if (jobs.empty()) return;
+  amqp::Topology topology{settings.queue_prefix};
+  std::vector<std::string> interactive;
+  std::vector<std::string> bulk;
+  for (const auto& job : jobs) (job.lane == Lane::bulk ? bulk : interactive).push_back(to_json(job));
+  std::vector<std::string> ids;
+  for (const auto& job : jobs) ids.push_back(job.submission_id);
+  try {
+    amqp::declare_topology(settings.amqp_url, topology);
+    amqp::Publisher publisher(settings.amqp_url);
+    publisher.publish(topology.interactive(), interactive);
+    publisher.publish(topology.bulk(), bulk);
+  } catch (const amqp::AmqpError& e) {
+    throw PublishError(std::to_string(jobs.size()) +
+                           " submission(s) stored but their jobs were not published (" + e.what() +
+                           "); they stay queued: run `gradeq-producer republish` when the broker is back",
+                       ids);
+  }
+}
+
+SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
+                               const std::vector<pg::NewSubmission>& submissions, Lane lane,
+                               const std::optional<std::string>& batch_label) {
+  auto [course, name] = split_assignment(assignment);
+  pg::Store store(settings.database_url);
+  pg::AssignmentVersion version;
+  try {
+    version = store.latest_version(course, name);
+  } catch (const pg::NotFound& e) {
+    throw InputError(e.what());
+  }
+  std::vector<std::string> problems;
+  for (const auto& s : submissions) {
+    for (const auto& p : check_files(settings, version.spec, s.files)) {
+      problems.push_back(s.student + ": " + p);
+    }
+  }
+  if (!problems.empty()) {
+    std::string text = "nothing was submitted:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw InputError(text);
+  }
+  auto [ids, batch_id] = store.add_submissions(version, submissions, lane, batch_label);
+  std::vector<Job> jobs;
+  for (const auto& id : ids) jobs.push_back({id, 1, lane});
+  publish_jobs(settings, jobs);
+  SubmitResult result;
+  result.submission_ids = ids;
+  result.batch_id = batch_id;
+  for (const auto& s : submissions) result.students.push_back(s.student);
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::string> migrate(const Settings& settings) {
+  std::string dir = settings.migrations_dir.empty() ? GRADEQ_MIGRATIONS_DIR : settings.migrations_dir;
+  return pg::migrate(settings.database_url, dir);
+}
+
+pg::StoredAssignment add_assignment(const Settings& settings, const std::string& spec_path,
+                                    pg::AssignmentVersion* stored) {
+  Spec spec = load_spec_file(spec_path);
+  pg::Store store(settings.database_url);
+  auto result = store.add_assignment(spec, read_bytes(spec_path));
+  if (stored) *stored = store.latest_version(spec.course, spec.assignment);
+  return result;
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() ||
+      text.find('/', slash + 1) != std::string::npos) {
+    throw InputError("\"" + text + "\" is not COURSE/ASSIGNMENT");
+  }
+  return {text.substr(0, slash), text.substr(slash + 1)};
+}
+
+SubmitResult submit(const Settings& settings, const std::string& assignment,
+                    const std::string& student, const std::vector<std::string>& files, Lane lane) {
+  if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID");
+  if (files.empty()) throw InputError("no files given");
+  pg::NewSubmission s;
+  s.student = student;
+  for (const auto& path : files) {
+    fs::path p(path);
+    if (!fs::is_regular_file(p)) throw InputError(path + ": no such file");
+    std::string name = p.filename().string();
+    for (const auto& f : s.files) {
+      if (f.path == name) throw InputError(path + ": two files named " + name);
+    }
+    s.files.push_back({name, read_bytes(p), false});
+  }
+  return store_and_publish(settings, assignment, {s}, lane, std::nullopt);
+}
+
+SubmitResult submit_batch(const Settings& settings, const std::string& assignment,
+                          const std::string& dir, Lane lane) {
+  if (!fs::is_directory(dir)) throw InputError(dir + ": not a directory");
+  std::vector<fs::path> students;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_directory()) students.push_back(entry.path());
+  }
+  std::sort(students.begin(), students.end());
+  if (students.empty()) throw InputError(dir + ": no student folders in it");
+  std::vector<pg::NewSubmission> submissions;
+  std::vector<std::string> problems;
+  for (const auto& folder : students) {
+    pg::NewSubmission s;
+    s.student = folder.filename().string();
+    if (!valid_student(s.student)) {
+      problems.push_back(folder.string() + ": \"" + s.student + "\" is not a valid student ID");
+      continue;
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+      if (entry.is_symlink()) {
+        problems.push_back(entry.path().string() + ": symbolic links are not accepted");
+      } else if (entry.is_regular_file()) {
+        s.files.push_back({fs::relative(entry.path(), folder).generic_string(),
+                           read_bytes(entry.path()), false});
+      }
+    }
+    std::sort(s.files.begin(), s.files.end(),
+              [](const wire::File& a, const wire::File& b) { return a.path < b.path; });
+    submissions.push_back(std::move(s));
+  }
+  if (!problems.empty()) {
+    std::string text = "nothing was submitted:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw InputError(text);
+  }
+  return store_and_publish(settings, assignment, submissions, lane,
+                           fs::path(dir).lexically_normal().string());
+}
+
+std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id) {
+  pg::Store store(settings.database_url);
+  auto jobs = store.queued_jobs(batch_id);
+  publish_jobs(settings, jobs);
+  return jobs.size();
+}
+
+std::optional<pg::BatchProgress> wait_batch(
+    const Settings& settings, const std::string& batch_id, std::chrono::seconds timeout,
+    const std::function<void(const pg::BatchProgress&)>& progress) {
+  if (!is_uuid(batch_id)) throw InputError("\"" + batch_id + "\" is not a batch ID");
+  pg::Store store(settings.database_url);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    pg::BatchProgress p;
+    try {
+      p = store.batch_progress(batch_id);
+    } catch (const pg::NotFound& e) {
+      throw InputError(e.what());
+    }
+    if (progress) progress(p);
+    if (p.done()) return p;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+std::string format_gradebook(const std::vector<pg::GradebookRow>& rows) {
+  std::vector<std::array<std::string, 4>> cells;
+  cells.push_back({"STUDENT", "ASSIGNMENT", "SCORE", "FAILED TESTS"});
+  auto number = [](double v) {
+    std::ostringstream out;
+    out << std::setprecision(6) << v;
+    return out.str();
+  };
+  for (const auto& r : rows) {
+    std::string score;
+    std::string failed;
+    if (r.status == "graded" && r.score) {
+      score = number(*r.score) + "/" + number(r.max_score);
+      for (const auto& t : r.failed_tests) failed += (failed.empty() ? "" : ", ") + t;
+      if (failed.empty()) failed = "-";
+    } else {
+      score = r.status;
+      failed = r.error_reason;
+    }
+    cells.push_back({r.student, r.course + "/" + r.assignment, score, failed});
+  }
+  std::array<std::size_t, 4> width{};
+  for (const auto& row : cells) {
+    for (std::size_t i = 0; i < 4; ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::ostringstream out;
+  for (const auto& row : cells) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      out << row[i];
+      if (i < 3) out << std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace gradeq::producer

@@ -1,0 +1,252 @@
+// The PostgreSQL store against a real server: migrations, versioned specs, submissions, the
+// grader's claim / store / error paths, idempotence, and the reporting views and role.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "gradeq/pg_store.hpp"
+#include "support.hpp"
+
+namespace gradeq {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+const char* kSpec = R"(
+course: cs101
+assignment: echo
+language: python
+files: [echo.py]
+run: python3 echo.py
+tests:
+  - name: one
+    stdin: "1\n"
+    expect_stdout: "1\n"
+  - name: two
+    stdin: "2\n"
+    expect_stdout: "2\n"
+    points: 2
+  - name: three
+    stdin: "3\n"
+    expect_stdout: "3\n"
+    hidden: true
+)";
+
+class StoreTest : public ::testing::Test {
+ protected:
+  testing::TempDatabase db;
+  pg::Store store{db.url()};
+
+  pg::AssignmentVersion add_echo() {
+    store.add_assignment(parse_spec(kSpec, "spec.yaml", "."), kSpec);
+    return store.latest_version("cs101", "echo");
+  }
+
+  std::string submit(const pg::AssignmentVersion& v, const std::string& student) {
+    pg::NewSubmission s{student, {{"echo.py", "print(input())\n", false}}};
+    return store.add_submissions(v, {s}, Lane::interactive, std::nullopt).first.at(0);
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  // A result in which test "two" failed.
+  static GradeResult result_with_two_failed() {
+    GradeResult r;
+    r.max_score = 4;
+    r.score = 2;
+    for (auto [name, verdict, pts, max] :
+         {std::tuple{"one", Verdict::passed, 1.0, 1.0}, std::tuple{"two", Verdict::wrong_answer, 0.0, 2.0},
+          std::tuple{"three", Verdict::passed, 1.0, 1.0}}) {
+      TestOutcome t;
+      t.name = name;
+      t.verdict = verdict;
+      t.points = pts;
+      t.max_points = max;
+      t.duration_ms = 12;
+      t.exit_code = 0;
+      t.stdout_data = std::string("out\0put \xff\xfe", 10);  // NUL and invalid UTF-8
+      r.tests.push_back(t);
+    }
+    r.failed_tests = {"two"};
+    return r;
+  }
+};
+
+TEST_F(StoreTest, MigrationsAreRecordedAndIdempotent) {
+  EXPECT_THAT(pg::migrate(db.url(), GRADEQ_SOURCE_DIR "/migrations"), IsEmpty());
+  EXPECT_EQ(count("SELECT count(*) FROM public.gradeq_schema_migrations"), 1);
+}
+
+TEST_F(StoreTest, ConcurrentMigrationsWaitForEachOther) {
+  testing::TempDatabase other;
+  // `other` is migrated already; two more concurrent runs must both see nothing to do and fail
+  // on nothing (the advisory lock serializes them).
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      try {
+        pg::migrate(other.url(), GRADEQ_SOURCE_DIR "/migrations");
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(StoreTest, ChangedSpecIsANewVersionAndTheSameSpecIsNot) {
+  Spec spec = parse_spec(kSpec, "spec.yaml", ".");
+  auto first = store.add_assignment(spec, kSpec);
+  EXPECT_TRUE(first.new_version);
+  EXPECT_EQ(first.version, 1);
+  auto again = store.add_assignment(spec, kSpec);
+  EXPECT_FALSE(again.new_version);
+  EXPECT_EQ(again.version_id, first.version_id);
+  spec.tests[0].points = 5;
+  auto changed = store.add_assignment(spec, kSpec);
+  EXPECT_TRUE(changed.new_version);
+  EXPECT_EQ(changed.version, 2);
+  auto latest = store.latest_version("cs101", "echo");
+  EXPECT_EQ(latest.version, 2);
+  EXPECT_DOUBLE_EQ(latest.spec.tests[0].points, 5);
+  EXPECT_THROW(store.latest_version("cs101", "nope"), pg::NotFound);
+}
+
+TEST_F(StoreTest, SubmissionsAreStoredWithTheirFilesAndBatch) {
+  auto v = add_echo();
+  std::vector<pg::NewSubmission> subs{{"alice", {{"echo.py", std::string("a\0b", 3), false}}},
+                                      {"bob", {{"echo.py", "print(2)\n", false}}}};
+  auto [ids, batch] = store.add_submissions(v, subs, Lane::bulk, std::string("export-1"));
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_TRUE(is_uuid(ids[0]));
+  EXPECT_TRUE(is_uuid(batch));
+  auto progress = store.batch_progress(batch);
+  EXPECT_EQ(progress.total, 2);
+  EXPECT_EQ(progress.queued, 2);
+  EXPECT_FALSE(progress.done());
+  pg::Work work;
+  ASSERT_EQ(store.claim({ids[0], 1, Lane::bulk}, work), pg::Claim::claimed);
+  ASSERT_EQ(work.files.size(), 1u);
+  EXPECT_EQ(work.files[0].content, std::string("a\0b", 3));  // bytes survive
+  EXPECT_EQ(work.student, "alice");
+  EXPECT_EQ(work.spec.tests.size(), 3u);
+  EXPECT_EQ(store.batch_progress(batch).running, 1);
+  EXPECT_THAT(store.queued_jobs(batch).size(), 1u);
+}
+
+TEST_F(StoreTest, ClaimTellsMissingSupersededAndFinished) {
+  auto v = add_echo();
+  std::string id = submit(v, "carol");
+  pg::Work work;
+  EXPECT_EQ(store.claim({"00000000-0000-0000-0000-000000000000", 1, Lane::bulk}, work), pg::Claim::missing);
+  EXPECT_EQ(store.claim({id, 2, Lane::bulk}, work), pg::Claim::superseded);
+  ASSERT_EQ(store.claim({id, 1, Lane::bulk}, work), pg::Claim::claimed);
+  ASSERT_TRUE(store.store_result({id, 1, Lane::bulk}, result_with_two_failed(),
+                                 {std::chrono::system_clock::now(), 300}, "test", 8192));
+  EXPECT_EQ(store.claim({id, 1, Lane::bulk}, work), pg::Claim::finished);
+}
+
+TEST_F(StoreTest, ResultIsStoredOnceAndTheViewsShowIt) {
+  auto v = add_echo();
+  std::string id = submit(v, "dave");
+  pg::Work work;
+  ASSERT_EQ(store.claim({id, 1, Lane::interactive}, work), pg::Claim::claimed);
+  Job job{id, 1, Lane::interactive};
+  pg::ResultTimes times{std::chrono::system_clock::now(), 250};
+  EXPECT_TRUE(store.store_result(job, result_with_two_failed(), times, "test", 8192));
+  EXPECT_FALSE(store.store_result(job, result_with_two_failed(), times, "test", 8192));
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.test_results"), 3);
+
+  pqxx::connection c(db.url());
+  pqxx::read_transaction tx(c);
+  auto r = tx.exec1(
+      "SELECT course, assignment, student, status, score, max_score, array_to_string(failed_tests, ','),"
+      " graded_at IS NOT NULL FROM gradeq.v_results WHERE submission_id = '" + id + "'");
+  EXPECT_EQ(r[0].as<std::string>(), "cs101");
+  EXPECT_EQ(r[1].as<std::string>(), "echo");
+  EXPECT_EQ(r[2].as<std::string>(), "dave");
+  EXPECT_EQ(r[3].as<std::string>(), "graded");
+  EXPECT_DOUBLE_EQ(r[4].as<double>(), 2);
+  EXPECT_DOUBLE_EQ(r[5].as<double>(), 4);
+  EXPECT_EQ(r[6].as<std::string>(), "two");
+  EXPECT_TRUE(r[7].as<bool>());
+  auto times_row = tx.exec1(
+      "SELECT submitted_at <= picked_up_at, picked_up_at IS NOT NULL, started_at IS NOT NULL,"
+      " finished_at >= picked_up_at FROM gradeq.submissions WHERE id = '" + id + "'");
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(times_row[i].as<bool>()) << "column " << i;
+  auto tests = tx.exec("SELECT test_name, verdict, points, max_points FROM gradeq.v_test_results"
+                       " WHERE submission_id = '" + id + "' ORDER BY test_name");
+  ASSERT_EQ(tests.size(), 3u);
+  EXPECT_EQ(tests[2][0].as<std::string>(), "two");
+  EXPECT_EQ(tests[2][1].as<std::string>(), "wrong_answer");
+  auto stored = tx.exec1("SELECT stdout FROM gradeq.test_results LIMIT 1")[0].as<std::string>();
+  EXPECT_EQ(stored, "out\xe2\x90\x80put \xef\xbf\xbd\xef\xbf\xbd");
+  auto book = tx.exec1("SELECT student, score FROM gradeq.v_gradebook");
+  EXPECT_EQ(book[0].as<std::string>(), "dave");
+}
+
+TEST_F(StoreTest, StoredOutputIsCappedWithAVisibleMarker) {
+  auto v = add_echo();
+  std::string id = submit(v, "erin");
+  pg::Work work;
+  ASSERT_EQ(store.claim({id, 1, Lane::bulk}, work), pg::Claim::claimed);
+  GradeResult r = result_with_two_failed();
+  r.tests[0].stdout_data = std::string(100000, 'x');
+  ASSERT_TRUE(store.store_result({id, 1, Lane::bulk}, r, {std::chrono::system_clock::now(), 1}, "t", 1000));
+  pqxx::connection c(db.url());
+  pqxx::read_transaction tx(c);
+  auto out = tx.exec1("SELECT stdout FROM gradeq.test_results WHERE ordinal = 0")[0].as<std::string>();
+  EXPECT_EQ(out.substr(0, 1000), std::string(1000, 'x'));
+  EXPECT_NE(out.find("truncated by gradeq: 100000 bytes"), std::string::npos);
+  EXPECT_LT(out.size(), 1200u);
+}
+
+TEST_F(StoreTest, ErrorIsASystemFaultWithAReasonAndNeverOverwritesAGrade) {
+  auto v = add_echo();
+  std::string id = submit(v, "frank");
+  store.mark_error({id, 1, Lane::bulk}, "docker engine unreachable");
+  auto rows = store.gradebook(std::nullopt, std::nullopt, std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "error");
+  EXPECT_EQ(rows[0].error_reason, "docker engine unreachable");
+  EXPECT_FALSE(rows[0].score.has_value());
+
+  std::string graded = submit(v, "gina");
+  pg::Work work;
+  ASSERT_EQ(store.claim({graded, 1, Lane::bulk}, work), pg::Claim::claimed);
+  ASSERT_TRUE(store.store_result({graded, 1, Lane::bulk}, result_with_two_failed(),
+                                 {std::chrono::system_clock::now(), 1}, "t", 100));
+  store.mark_error({graded, 1, Lane::bulk}, "late fault");
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions WHERE status = 'graded'"), 1);
+}
+
+TEST_F(StoreTest, ReportingRoleSeesViewsButNotSourceOrExpectations) {
+  auto v = add_echo();
+  submit(v, "hal");
+  pqxx::connection c(db.url());
+  {
+    pqxx::nontransaction grant(c);  // the app role may create roles (CREATEROLE), so it may grant
+    grant.exec("GRANT gradeq_reporting TO CURRENT_USER");
+  }
+  pqxx::work tx(c);
+  tx.exec("SET LOCAL ROLE gradeq_reporting");
+  EXPECT_NO_THROW(tx.exec("SELECT * FROM gradeq.v_results"));
+  tx.exec("SAVEPOINT s");
+  EXPECT_THROW(tx.exec("SELECT * FROM gradeq.submission_files"), pqxx::insufficient_privilege);
+  tx.exec("ROLLBACK TO SAVEPOINT s");
+  EXPECT_THROW(tx.exec("SELECT spec FROM gradeq.assignment_versions"), pqxx::insufficient_privilege);
+}
+
+}  // namespace
+}  // namespace gradeq
