@@ -1,0 +1,371 @@
+// Consumer: the calling thread owns the connection (rabbitmq-c connections are not
+// thread-safe); worker threads run the handler and hand their dispositions back through a
+// queue that the I/O thread drains between short waits for deliveries.
+#include <spdlog/spdlog.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "connection.hpp"
+
+namespace gradeq::amqp {
+
+namespace {
+
+constexpr amqp_channel_t kInteractive = 1;
+constexpr amqp_channel_t kBulk = 2;
+constexpr int kHeartbeatSeconds = 30;
+constexpr std::chrono::milliseconds kBusyWait{10};   // handlers in flight: settle promptly
+constexpr std::chrono::milliseconds kIdleWait{100};  // also the latency of noticing `stop`
+constexpr std::chrono::milliseconds kFirstBackoff{500};
+constexpr std::chrono::milliseconds kMaxBackoff{30000};
+
+enum class Settle { ack, reject, requeue };
+
+struct Job {
+  std::uint64_t generation;
+  amqp_channel_t channel;
+  Delivery delivery;
+};
+
+struct Settlement {
+  std::uint64_t generation;
+  amqp_channel_t channel;
+  std::uint64_t tag;
+  Settle how;
+};
+
+// The workers and the two queues between them and the I/O thread.
+class Dispatcher {
+ public:
+  Dispatcher(const std::function<Disposition(const Delivery&)>& handler, int workers)
+      : handler_(handler) {
+    threads_.reserve(static_cast<std::size_t>(workers));
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~Dispatcher() { join(); }
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void push(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      (job.channel == kInteractive ? interactive_ : bulk_).push_back(std::move(job));
+    }
+    ready_.notify_one();
+  }
+
+  // Removes the deliveries no worker has started.
+  std::vector<Job> take_pending() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return take_pending_locked();
+  }
+
+  // Workers finish the handler they are running and exit; nothing new starts. Returns the
+  // deliveries no worker had started.
+  std::vector<Job> shut_down() {
+    std::vector<Job> pending;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shut_down_ = true;
+      pending = take_pending_locked();
+    }
+    ready_.notify_all();
+    return pending;
+  }
+
+  std::vector<Settlement> take_settlements() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<Settlement> out;
+    out.swap(settled_);
+    return out;
+  }
+
+  std::size_t in_flight() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return in_flight_;
+  }
+
+  // True when no handler runs and every disposition has been taken.
+  bool idle() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return in_flight_ == 0 && settled_.empty();
+  }
+
+  void join() {
+    shut_down();
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  std::vector<Job> take_pending_locked() {
+    std::vector<Job> out;
+    for (auto* q : {&interactive_, &bulk_}) {
+      for (Job& job : *q) out.push_back(std::move(job));
+      q->clear();
+    }
+    return out;
+  }
+
+  void work() {
+    for (;;) {
+      Job job{};
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [&] { return shut_down_ || !interactive_.empty() || !bulk_.empty(); });
+        if (shut_down_) return;
+        // The interactive lane first: one student must not wait behind a regrade.
+        auto& q = interactive_.empty() ? bulk_ : interactive_;
+        job = std::move(q.front());
+        q.pop_front();
+        ++in_flight_;
+      }
+      Settle how = Settle::requeue;
+      try {
+        how = handler_(job.delivery) == Disposition::ack ? Settle::ack : Settle::reject;
+      } catch (const std::exception& e) {
+        spdlog::warn("amqp consumer: handler failed on a delivery from {} ({}); requeueing it",
+                     job.delivery.queue, e.what());
+      } catch (...) {
+        spdlog::warn("amqp consumer: handler failed on a delivery from {}; requeueing it",
+                     job.delivery.queue);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        settled_.push_back({job.generation, job.channel, job.delivery.tag, how});
+        --in_flight_;
+      }
+    }
+  }
+
+  const std::function<Disposition(const Delivery&)>& handler_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> interactive_;
+  std::deque<Job> bulk_;
+  std::vector<Settlement> settled_;
+  std::size_t in_flight_ = 0;
+  bool shut_down_ = false;
+  std::vector<std::thread> threads_;
+};
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// One connection's life: set-up, the I/O loop, the graceful stop.
+class Session {
+ public:
+  Session(const detail::Endpoint& endpoint, const Topology& topology, int prefetch,
+          std::uint64_t generation, Dispatcher& dispatcher)
+      : topology_(topology), generation_(generation), dispatcher_(dispatcher) {
+    detail::ConnectOptions options;
+    options.heartbeat_s = kHeartbeatSeconds;
+    options.connection_name = "gradeq consumer";
+    connection_ = detail::Connection(endpoint, options);
+    // Interactive first, so that its consumer exists before bulk deliveries start flowing.
+    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+      const std::string queue = queue_of(channel);
+      connection_.open_channel(channel);
+      amqp_basic_qos(connection_.get(), channel, 0, static_cast<std::uint16_t>(prefetch), 0);
+      connection_.check_rpc(channel, "basic.qos");
+      const amqp_basic_consume_ok_t* ok =
+          amqp_basic_consume(connection_.get(), channel, detail::to_bytes(queue), amqp_empty_bytes,
+                             /*no_local=*/0, /*no_ack=*/0, /*exclusive=*/0, amqp_empty_table);
+      connection_.check_rpc(channel, ("basic.consume '" + queue + "'").c_str());
+      tags_[channel - 1] = detail::to_string(ok->consumer_tag);
+    }
+  }
+
+  const detail::Connection& connection() const { return connection_; }
+
+  // Returns after a graceful stop; throws AmqpError when the connection is lost.
+  void serve(const std::atomic<bool>& stop) {
+    for (;;) {
+      settle();
+      if (!stopping_ && stop.load()) begin_stop();
+      if (stopping_ && dispatcher_.idle()) {
+        finish();
+        return;
+      }
+      amqp_maybe_release_buffers(connection_.get());
+      const timeval wait =
+          to_timeval(stopping_ || dispatcher_.in_flight() > 0 ? kBusyWait : kIdleWait);
+      amqp_envelope_t envelope{};
+      const amqp_rpc_reply_t r = amqp_consume_message(connection_.get(), &envelope, &wait, 0);
+      if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        accept(envelope);
+        continue;
+      }
+      if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+        if (r.library_error == AMQP_STATUS_TIMEOUT) continue;
+        if (r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+          // A frame other than basic.deliver: amqp_consume_message put it back; read it.
+          amqp_frame_t frame{};
+          connection_.check_status(amqp_simple_wait_frame(connection_.get(), &frame),
+                                   "reading a frame");
+          handle(frame);
+          continue;
+        }
+        connection_.mark_broken();
+      }
+      throw detail::error(connection_, "consume", detail::reply_text(r));
+    }
+  }
+
+ private:
+  std::string queue_of(amqp_channel_t channel) const {
+    return channel == kInteractive ? topology_.interactive() : topology_.bulk();
+  }
+
+  void accept(amqp_envelope_t& envelope) {
+    Job job{generation_, envelope.channel,
+            Delivery{envelope.delivery_tag, queue_of(envelope.channel),
+                     detail::to_string(envelope.message.body), envelope.redelivered != 0}};
+    amqp_destroy_envelope(&envelope);
+    if (stopping_) {
+      // Arrived after the cancel: give it back.
+      requeue(job.channel, job.delivery.tag);
+    } else {
+      dispatcher_.push(std::move(job));
+    }
+  }
+
+  void requeue(amqp_channel_t channel, std::uint64_t tag) {
+    connection_.check_status(amqp_basic_nack(connection_.get(), channel, tag, 0, 1), "basic.nack");
+  }
+
+  void settle() {
+    for (const Settlement& s : dispatcher_.take_settlements()) {
+      // A delivery of an earlier connection: its tag means nothing here, and the broker has
+      // already requeued the message.
+      if (s.generation != generation_) continue;
+      switch (s.how) {
+        case Settle::ack:
+          connection_.check_status(amqp_basic_ack(connection_.get(), s.channel, s.tag, 0),
+                                   "basic.ack");
+          break;
+        case Settle::reject:
+          connection_.check_status(amqp_basic_reject(connection_.get(), s.channel, s.tag, 0),
+                                   "basic.reject");
+          break;
+        case Settle::requeue:
+          requeue(s.channel, s.tag);
+          break;
+      }
+    }
+  }
+
+  void handle(const amqp_frame_t& frame) {
+    if (frame.frame_type != AMQP_FRAME_METHOD) return;  // stray content: ignore
+    const amqp_method_t& method = frame.payload.method;
+    switch (method.id) {
+      case AMQP_BASIC_CANCEL_METHOD:
+        // The broker cancelled a consumer (its queue was deleted): start over, which fails
+        // and backs off until the queue exists again.
+        if (!stopping_) {
+          throw detail::error(connection_, "consume '" + queue_of(frame.channel) + "'",
+                              "the broker cancelled the consumer (queue deleted?)");
+        }
+        break;
+      case AMQP_CHANNEL_CLOSE_METHOD:
+      case AMQP_CONNECTION_CLOSE_METHOD: {
+        amqp_rpc_reply_t r{};
+        r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+        r.reply = method;
+        const std::string text = detail::reply_text(r);
+        connection_.answer_close(frame);
+        throw detail::error(connection_, "consume", text);
+      }
+      case AMQP_CONNECTION_BLOCKED_METHOD:
+        spdlog::warn("amqp consumer: the broker blocked the connection (resource alarm)");
+        break;
+      default:
+        break;  // basic.cancel-ok, connection.unblocked, ...
+    }
+  }
+
+  void begin_stop() {
+    stopping_ = true;
+    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+      amqp_basic_cancel(connection_.get(), channel, detail::to_bytes(tags_[channel - 1]));
+      connection_.check_rpc(channel, "basic.cancel");
+    }
+    for (const Job& job : dispatcher_.shut_down()) requeue(job.channel, job.delivery.tag);
+  }
+
+  void finish() {
+    settle();
+    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+      amqp_channel_close(connection_.get(), channel, AMQP_REPLY_SUCCESS);
+    }
+    connection_.close();
+  }
+
+  Topology topology_;
+  std::uint64_t generation_;
+  Dispatcher& dispatcher_;
+  detail::Connection connection_;
+  std::string tags_[2];
+  bool stopping_ = false;
+};
+
+void sleep_unless_stopped(std::chrono::milliseconds total, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + total;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+Consumer::Consumer(std::string url, Topology topology, int prefetch)
+    : url_(std::move(url)), topology_(std::move(topology)), prefetch_(prefetch) {
+  if (prefetch_ < 1 || prefetch_ > 65535) {
+    throw std::invalid_argument("amqp consumer: prefetch must be in 1..65535");
+  }
+  detail::parse_endpoint(url_);  // a malformed URL fails here, not in run()
+}
+
+void Consumer::run(const std::function<Disposition(const Delivery&)>& handler, int workers,
+                   const std::atomic<bool>& stop) {
+  if (workers < 1) throw std::invalid_argument("amqp consumer: workers must be at least 1");
+  const detail::Endpoint endpoint = detail::parse_endpoint(url_);
+  Dispatcher dispatcher(handler, workers);
+  std::uint64_t generation = 0;
+  std::chrono::milliseconds backoff = kFirstBackoff;
+  bool lost = false;
+  while (!stop.load()) {
+    std::optional<Session> session;
+    try {
+      session.emplace(endpoint, topology_, prefetch_, ++generation, dispatcher);
+      if (lost) spdlog::info("amqp consumer: reconnected to {}", endpoint.display);
+      lost = false;
+      backoff = kFirstBackoff;
+      session->serve(stop);
+      break;  // stopped gracefully
+    } catch (const AmqpError& e) {
+      session.reset();  // closes (politely if the connection is still sound)
+      // Deliveries of the dead connection that no worker started: the broker requeues them.
+      dispatcher.take_pending();
+      lost = true;
+      if (stop.load()) break;
+      spdlog::warn("{}; reconnecting in {} ms", e.what(), backoff.count());
+      sleep_unless_stopped(backoff, stop);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+  }
+  dispatcher.join();  // handlers in flight finish; a lost connection's dispositions are dropped
+}
+
+}  // namespace gradeq::amqp
