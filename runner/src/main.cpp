@@ -1,0 +1,71 @@
+// gradeq-runner: one gradeq.bundle/v1 on stdin, one gradeq.report/v1 on stdout, exit 0.
+// See gradeq/runner.hpp for what it does; this file only wires the process.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "gradeq/runner.hpp"
+
+namespace {
+
+// 0/1/2 must be open: the report goes to 1, and pipes for steps must never land on 0/1/2.
+void ensure_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  struct sigaction ignore;
+  std::memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, nullptr);  // a step closing its stdin early is EPIPE, not death
+
+  // Not dumpable: processes of the same user (the student's) can neither ptrace the runner nor
+  // open /proc/<runner>/fd or /proc/<runner>/mem, so they cannot reach its stdout or its memory.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ensure_standard_fds();
+
+  gradeq::wire::Report report;
+  try {
+    std::string input = gradeq::runner::read_all_fd(0);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) {
+      ::dup2(null, 0);
+      if (null != 0) ::close(null);
+    }
+    gradeq::runner::Options options;
+    // PID 1 of the container's PID namespace: everything else in it belongs to the student.
+    options.kill_everything_after_step = ::getpid() == 1;
+    report = gradeq::runner::run_document(input, options);
+  } catch (const std::exception& e) {
+    report = gradeq::wire::Report{};
+    report.runner_error = std::string("runner failed: ") + e.what();
+  } catch (...) {
+    report = gradeq::wire::Report{};
+    report.runner_error = "runner failed: unknown exception";
+  }
+
+  std::string text = gradeq::runner::report_json(report);
+  if (!gradeq::runner::write_all_fd(1, text)) {
+    const char message[] = "gradeq-runner: cannot write the report to stdout\n";
+    ssize_t ignored = ::write(2, message, sizeof message - 1);
+    (void)ignored;
+    return 1;
+  }
+  return 0;
+}
