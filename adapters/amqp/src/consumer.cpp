@@ -20,7 +20,7 @@ namespace {
 constexpr amqp_channel_t kInteractive = 1;
 constexpr amqp_channel_t kBulk = 2;
 constexpr int kHeartbeatSeconds = 30;
-constexpr std::chrono::milliseconds kBusyWait{10};   // handlers in flight: settle promptly
+constexpr std::chrono::milliseconds kBusyWait{10};   // work in hand: settle promptly
 constexpr std::chrono::milliseconds kIdleWait{100};  // also the latency of noticing `stop`
 constexpr std::chrono::milliseconds kFirstBackoff{500};
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
@@ -86,9 +86,10 @@ class Dispatcher {
     return out;
   }
 
-  std::size_t in_flight() {
+  // True while some delivery waits for a worker or a handler runs: its disposition is due soon.
+  bool busy() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return in_flight_;
+    return in_flight_ > 0 || !interactive_.empty() || !bulk_.empty();
   }
 
   // True when no handler runs and every disposition has been taken.
@@ -200,7 +201,7 @@ class Session {
       }
       amqp_maybe_release_buffers(connection_.get());
       const timeval wait =
-          to_timeval(stopping_ || dispatcher_.in_flight() > 0 ? kBusyWait : kIdleWait);
+          to_timeval(stopping_ || dispatcher_.busy() ? kBusyWait : kIdleWait);
       amqp_envelope_t envelope{};
       const amqp_rpc_reply_t r = amqp_consume_message(connection_.get(), &envelope, &wait, 0);
       if (r.reply_type == AMQP_RESPONSE_NORMAL) {
