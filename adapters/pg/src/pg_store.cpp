@@ -153,7 +153,7 @@ StoredAssignment Store::add_assignment(const Spec& spec, const std::string& sour
     out.assignment_id = a[0].as<std::int64_t>();
     auto existing = tx.exec_params(
         "SELECT id, version FROM gradeq.assignment_versions"
-        " WHERE assignment_id = $1 AND spec_sha256 = encode(sha256(convert_to($2, 'UTF8')), 'hex')",
+        " WHERE assignment_id = $1 AND spec_sha256 = encode(sha256(convert_to($2::text, 'UTF8')), 'hex')",
         out.assignment_id, normalized);
     if (!existing.empty()) {
       out.version_id = existing[0][0].as<std::int64_t>();
@@ -164,8 +164,8 @@ StoredAssignment Store::add_assignment(const Spec& spec, const std::string& sour
     auto v = tx.exec_params1(
         "INSERT INTO gradeq.assignment_versions"
         " (assignment_id, version, spec, spec_source, spec_sha256, max_score)"
-        " SELECT $1, COALESCE(MAX(version), 0) + 1, $2::jsonb, $3,"
-        "        encode(sha256(convert_to($2, 'UTF8')), 'hex'), $4"
+        " SELECT $1, COALESCE(MAX(version), 0) + 1, $2::text::jsonb, $3,"
+        "        encode(sha256(convert_to($2::text, 'UTF8')), 'hex'), $4"
         "   FROM gradeq.assignment_versions WHERE assignment_id = $1"
         " RETURNING id, version",
         out.assignment_id, normalized, storable_text(source_yaml, 1 << 20), spec.max_score());

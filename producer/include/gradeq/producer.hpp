@@ -35,8 +35,8 @@ class InputError : public std::runtime_error {
 // `gradeq-producer republish` publishes them. Exit 2.
 class PublishError : public std::runtime_error {
  public:
-  PublishError(const std::string& what, std::vector<std::string> ids)
-      : std::runtime_error(what), ids(std::move(ids)) {}
+  PublishError(const std::string& what, std::vector<std::string> submission_ids)
+      : std::runtime_error(what), ids(std::move(submission_ids)) {}
   std::vector<std::string> ids;
 };
 
