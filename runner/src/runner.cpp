@@ -174,6 +174,28 @@ void reap_zombies(bool wait_for_all) {
   }
 }
 
+// SIGPIPE ignored for the scope (feeding a step that closed its stdin must be EPIPE, not death),
+// whatever the caller's disposition; restored afterwards.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() {
+    struct sigaction ignore;
+    std::memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    saved_ok_ = ::sigaction(SIGPIPE, &ignore, &saved_) == 0;
+  }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+  ~IgnoreSigpipe() {
+    if (saved_ok_) ::sigaction(SIGPIPE, &saved_, nullptr);
+  }
+
+ private:
+  struct sigaction saved_;
+  bool saved_ok_ = false;
+};
+
 // What the child reports through its error pipe when it cannot exec.
 struct ChildFailure {
   int stage;  // 1 chdir, 2 exec, 3 dup2
@@ -382,6 +404,7 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
                           const Options& options) {
   wire::StepResult result;
   result.name = step.name;
+  IgnoreSigpipe ignore_sigpipe;
 
   double time_s = step.time_s;
   if (!(time_s > 0)) time_s = 0.001;  // also catches NaN
