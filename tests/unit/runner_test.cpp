@@ -1,0 +1,317 @@
+// The in-container runner's logic (gradeq_runner_lib), exercised on the host in a temp dir.
+// Outside a container the runner is not PID 1, so it never kills "everything": only the step's
+// own process group.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gradeq/runner.hpp"
+#include "gradeq/wire.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using gradeq::runner::Options;
+using gradeq::wire::Bundle;
+using gradeq::wire::Step;
+using gradeq::wire::StepResult;
+using ::testing::HasSubstr;
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gradeq-runner-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // A counter file that the tests control, so that host OOM kills cannot interfere.
+    counter_ = dir_ + "/oom_control";
+    write_file(counter_, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+    options_.oom_counter_paths = {counter_};
+    options_.drain_grace_ms = 500;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  static void write_file(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  // Whether `pid` is gone or a zombie, waiting a little for a SIGKILLed process to finish dying.
+  static bool dead(pid_t pid) {
+    for (int i = 0; i < 200; ++i) {
+      std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+      if (stat.empty()) return true;
+      auto close_paren = stat.rfind(')');
+      if (close_paren != std::string::npos && stat.substr(close_paren + 2, 1) == "Z") return true;
+      ::usleep(10000);
+    }
+    return false;
+  }
+  static std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  Step step(const std::string& command, double time_s = 5, int output_kb = 64) const {
+    Step s;
+    s.name = "t";
+    s.command = command;
+    s.time_s = time_s;
+    s.output_kb = output_kb;
+    return s;
+  }
+  StepResult run(const Step& s) const { return gradeq::runner::run_step(s, dir_, options_); }
+
+  std::string dir_;
+  std::string counter_;
+  Options options_;
+};
+
+TEST(RunnerPaths, RefusesAbsoluteAndDotDot) {
+  using gradeq::runner::check_relative_path;
+  EXPECT_NO_THROW(check_relative_path("main.py"));
+  EXPECT_NO_THROW(check_relative_path("src/a/b.c"));
+  EXPECT_NO_THROW(check_relative_path("./x..y/..z"));
+  EXPECT_THROW(check_relative_path(""), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("/etc/passwd"), std::invalid_argument);
+  EXPECT_THROW(check_relative_path(".."), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("../x"), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("a/../../x"), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("a/.."), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("dir/"), std::invalid_argument);
+  EXPECT_THROW(check_relative_path("."), std::invalid_argument);
+  EXPECT_THROW(check_relative_path(std::string("a\0b", 3)), std::invalid_argument);
+}
+
+TEST(RunnerOom, ParsesCgroupV1AndV2Counters) {
+  using gradeq::runner::parse_oom_kill;
+  EXPECT_EQ(parse_oom_kill("oom_kill_disable 0\nunder_oom 0\noom_kill 7\n"), 7);
+  EXPECT_EQ(parse_oom_kill("low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\noom_group_kill 0\n"), 2);
+  EXPECT_EQ(parse_oom_kill("oom_kill_disable 0\nunder_oom 0\n"), std::nullopt);
+  EXPECT_EQ(parse_oom_kill(""), std::nullopt);
+  EXPECT_EQ(gradeq::runner::read_oom_kill_counter({"/nonexistent/a", "/nonexistent/b"}),
+            std::nullopt);
+}
+
+TEST_F(RunnerTest, WritesFilesAndRunsWithStdinAndArgs) {
+  Bundle b;
+  b.workdir = dir_ + "/work";
+  b.files.push_back({"sub/dir/echo.sh", "cat; printf '[%s]' \"$@\"\n", false});
+  b.files.push_back({"tool", "#!/bin/sh\necho tool\n", true});
+  Step s = step("sh sub/dir/echo.sh \"$@\"; ./tool");
+  s.args = {"a b", "c"};
+  s.stdin_data = std::string("in\0put\n", 7);
+  b.tests.push_back(s);
+  auto report = gradeq::runner::run_bundle(b, options_);
+  ASSERT_EQ(report.runner_error, "");
+  ASSERT_EQ(report.tests.size(), 1u);
+  const auto& r = report.tests[0];
+  EXPECT_TRUE(r.started) << r.error;
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stdout_data, std::string("in\0put\n[a b][c]tool\n", 20));
+  struct stat st;
+  ASSERT_EQ(::stat((b.workdir + "/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  ASSERT_EQ(::stat((b.workdir + "/sub/dir/echo.sh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(RunnerTest, RefusedPathIsARunnerErrorAndNothingRuns) {
+  Bundle b;
+  b.workdir = dir_;
+  b.files.push_back({"../escape.txt", "x", false});
+  b.tests.push_back(step("touch ran"));
+  auto report = gradeq::runner::run_bundle(b, options_);
+  EXPECT_THAT(report.runner_error, HasSubstr(".."));
+  EXPECT_TRUE(report.tests.empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/ran"));
+  EXPECT_FALSE(fs::exists(fs::path(dir_).parent_path() / "escape.txt"));
+
+  b.files = {{"/abs.txt", "x", false}};
+  report = gradeq::runner::run_bundle(b, options_);
+  EXPECT_THAT(report.runner_error, HasSubstr("absolute"));
+}
+
+TEST_F(RunnerTest, ExitCodeStderrAndRawBytes) {
+  auto r = run(step("printf 'a\\000b\\377'; echo oops >&2; exit 3"));
+  EXPECT_TRUE(r.started);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.term_signal, 0);
+  EXPECT_EQ(r.stdout_data, std::string("a\0b\xff", 4));
+  EXPECT_EQ(r.stderr_data, "oops\n");
+  EXPECT_FALSE(r.timed_out || r.output_exceeded || r.oom_killed);
+}
+
+TEST_F(RunnerTest, SignalIsReported) {
+  auto r = run(step("kill -SEGV $$"));
+  EXPECT_EQ(r.term_signal, SIGSEGV);
+  EXPECT_FALSE(r.timed_out || r.output_exceeded || r.oom_killed);
+}
+
+TEST_F(RunnerTest, WallClockLimitKillsTheWholeGroup) {
+  // A background child that outlives its shell must die with it.
+  auto r = run(step("sleep 30 & echo $! > bg.pid; sleep 30", 0.5));
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.term_signal, SIGKILL);
+  EXPECT_FALSE(r.output_exceeded || r.oom_killed);
+  std::string pid_text = read_file(dir_ + "/bg.pid");
+  ASSERT_FALSE(pid_text.empty());
+  EXPECT_TRUE(dead(std::stoi(pid_text)));  // gone, or a zombie left to the host's init
+}
+
+TEST_F(RunnerTest, DetachedChildrenOfAFinishedStepAreKilled) {
+  auto r = run(step("sleep 30 & echo $! > bg.pid; echo done"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stdout_data, "done\n");
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_TRUE(dead(std::stoi(read_file(dir_ + "/bg.pid"))));
+}
+
+TEST_F(RunnerTest, OutputCapIsExactAndExceedingItKills) {
+  auto ok = run(step("head -c 4096 /dev/zero", 5, 4));
+  EXPECT_FALSE(ok.output_exceeded);
+  EXPECT_FALSE(ok.stdout_truncated);
+  EXPECT_EQ(ok.stdout_data.size(), 4096u);
+
+  auto over = run(step("head -c 4097 /dev/zero; sleep 30", 5, 4));
+  EXPECT_TRUE(over.output_exceeded);
+  EXPECT_TRUE(over.stdout_truncated);
+  EXPECT_FALSE(over.timed_out);
+  EXPECT_EQ(over.stdout_data.size(), 4096u);
+
+  auto flood = run(step("yes 1>&2", 5, 16));
+  EXPECT_TRUE(flood.output_exceeded);
+  EXPECT_TRUE(flood.stderr_truncated);
+  EXPECT_FALSE(flood.stdout_truncated);
+  EXPECT_EQ(flood.stderr_data.size(), 16u * 1024u);
+}
+
+TEST_F(RunnerTest, LargeStdinReadOrIgnored) {
+  Step s = step("wc -c");
+  s.stdin_data.assign(3 * 1024 * 1024 + 7, 'x');
+  auto r = run(s);
+  EXPECT_EQ(r.stdout_data, "3145735\n");
+  s.command = "exit 0";  // never reads: EPIPE, not a hang or a crash
+  r = run(s);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_FALSE(r.timed_out);
+}
+
+TEST_F(RunnerTest, StepSeesOnlyItsOwnThreeDescriptors) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);  // not close-on-exec: the runner must still not pass it on
+  auto r = run(step("ls /proc/self/fd"));
+  ::close(fds[0]);
+  ::close(fds[1]);
+  // ls itself holds one descriptor open on the directory it lists.
+  EXPECT_THAT(r.stdout_data, ::testing::AnyOf("0\n1\n2\n3\n", "0\n1\n2\n"));
+}
+
+TEST_F(RunnerTest, BuildFailureSkipsTests) {
+  Bundle b;
+  b.workdir = dir_;
+  b.build = step("echo broken >&2; exit 1");
+  b.build->name = "build";
+  b.tests.push_back(step("touch ran"));
+  auto report = gradeq::runner::run_bundle(b, options_);
+  ASSERT_TRUE(report.build.has_value());
+  EXPECT_EQ(report.build->exit_code, 1);
+  EXPECT_EQ(report.build->stderr_data, "broken\n");
+  EXPECT_TRUE(report.tests.empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/ran"));
+
+  b.build = step("echo ok > built");
+  report = gradeq::runner::run_bundle(b, options_);
+  ASSERT_EQ(report.tests.size(), 1u);
+  EXPECT_TRUE(fs::exists(dir_ + "/ran"));
+}
+
+TEST_F(RunnerTest, ExecFailureIsNotStarted) {
+  options_.shell = "/nonexistent/sh";
+  auto r = run(step("true"));
+  EXPECT_FALSE(r.started);
+  EXPECT_THAT(r.error, HasSubstr("/nonexistent/sh"));
+}
+
+TEST_F(RunnerTest, OomCounterRiseMeansOomKilled) {
+  // The step itself bumps the (fake) counter and dies of SIGKILL, as the kernel would do it.
+  auto r = run(step("printf 'oom_kill 1\\n' > " + counter_ + "; kill -9 $$"));
+  EXPECT_TRUE(r.oom_killed);
+  EXPECT_EQ(r.term_signal, SIGKILL);
+  EXPECT_FALSE(r.timed_out || r.output_exceeded);
+}
+
+TEST_F(RunnerTest, UnaskedSigkillWithACounterThatDidNotMoveIsNotOom) {
+  auto r = run(step("kill -9 $$"));
+  EXPECT_EQ(r.term_signal, SIGKILL);
+  EXPECT_FALSE(r.oom_killed);
+  EXPECT_FALSE(r.timed_out);
+}
+
+TEST_F(RunnerTest, UnaskedSigkillWithoutACounterIsOom) {
+  options_.oom_counter_paths = {dir_ + "/missing"};
+  auto r = run(step("kill -9 $$"));
+  EXPECT_TRUE(r.oom_killed);
+  EXPECT_FALSE(r.timed_out);
+}
+
+TEST_F(RunnerTest, CpuLimitSignalIsATimeout) {
+  auto r = run(step("kill -XCPU $$"));
+  EXPECT_EQ(r.term_signal, SIGXCPU);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_FALSE(r.oom_killed);
+}
+
+TEST_F(RunnerTest, BadBundleDocumentIsARunnerError) {
+  auto report = gradeq::runner::run_document("{\"schema\":\"nope\"}", options_);
+  EXPECT_THAT(report.runner_error, HasSubstr("bad bundle"));
+  report = gradeq::runner::run_document(std::string("\xff\xfe garbage", 10), options_);
+  EXPECT_THAT(report.runner_error, HasSubstr("bad bundle"));
+  // The message quotes foreign bytes; the report must still be valid JSON.
+  auto parsed = gradeq::wire::report_from_json(gradeq::runner::report_json(report));
+  EXPECT_THAT(parsed.runner_error, HasSubstr("bad bundle"));
+}
+
+TEST(RunnerReport, EncodingFailureFallsBackToAValidReport) {
+  gradeq::wire::Report report;
+  report.runner_error = "bad \xff byte";  // not UTF-8: nlohmann refuses to dump it
+  auto parsed = gradeq::wire::report_from_json(gradeq::runner::report_json(report));
+  EXPECT_THAT(parsed.runner_error, HasSubstr("cannot encode the report"));
+}
+
+TEST(RunnerFd, WriteAndReadAllThroughAPipe) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string data(1 << 20, 'z');  // bigger than the pipe buffer: needs a reader meanwhile
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    bool ok = gradeq::runner::write_all_fd(fds[1], data);
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string got = gradeq::runner::read_all_fd(fds[0]);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(got, data);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
