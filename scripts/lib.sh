@@ -256,7 +256,8 @@ EOF
   fi
   # The roles and database, if missing: a no-op after the first run. CREATEDB: the tests make
   # throwaway databases. gradeq_reporting (NOLOGIN, read-only on the views) is granted to by the
-  # migrations, which then need no CREATEROLE; roles are cluster-wide.
+  # migrations, which then need no CREATEROLE; roles are cluster-wide. gradeq is a member of it
+  # so that tests can SET ROLE gradeq_reporting and see what the reporting role sees.
   pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$GRADEQ_PG_PORT" -d postgres <<'SQL' >/dev/null
 SELECT 'CREATE ROLE gradeq LOGIN CREATEDB PASSWORD ''gradeq'''
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gradeq') \gexec
@@ -264,6 +265,8 @@ SELECT 'CREATE ROLE gradeq_reporting NOLOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gradeq_reporting') \gexec
 SELECT 'CREATE DATABASE gradeq OWNER gradeq'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'gradeq') \gexec
+SELECT 'GRANT gradeq_reporting TO gradeq'
+ WHERE NOT pg_has_role('gradeq', 'gradeq_reporting', 'MEMBER') \gexec
 SQL
 }
 
