@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gradeq/docker_sandbox.hpp"
 #include "gradeq/sandbox.hpp"
@@ -263,6 +264,49 @@ TEST_F(DockerSandboxTest, StudentCodeCannotReachTheRunner) {
   EXPECT_THAT(outcome.report.tests[2].stderr_data, HasSubstr("Read-only file system"));
 }
 
+TEST_F(DockerSandboxTest, ForkBombIsContainedAndTheNextTestRuns) {
+  auto r = request("python");
+  r.bundle.tests.push_back(step("bomb", "b() { b | b & }; b", 2));
+  r.bundle.tests.push_back(step("next", "cat /proc/self/oom_score_adj"));
+  auto outcome = sandbox_.run(r);
+  ASSERT_EQ(outcome.report.runner_error, "");
+  ASSERT_EQ(outcome.report.tests.size(), 2u);
+  const auto& next = outcome.report.tests[1];
+  EXPECT_TRUE(next.started) << next.error;
+  EXPECT_EQ(next.exit_code, 0) << next.stderr_data;
+  EXPECT_EQ(next.stdout_data, "1000\n");  // student processes are the OOM killer's first pick
+}
+
+TEST_F(DockerSandboxTest, ConcurrentRunsDoNotHoldEachOthersPipes) {
+  // A long run and several short ones at once from one DockerSandbox. If a short run's docker
+  // process inherited another run's pipe, that run would not see EOF until the long one ended,
+  // and its deadline (shorter than the long run) would fire.
+  auto slow = request("python", "-slow");
+  slow.bundle.tests.push_back(step("slow", "sleep 12", 20));
+  auto slow_run = std::async(std::launch::async, [&] { return sandbox_.run(slow); });
+  std::vector<std::future<gradeq::SandboxOutcome>> fast;
+  std::vector<SandboxRequest> requests;
+  for (int i = 0; i < 4; ++i) {
+    auto r = request("python", "-fast" + std::to_string(i));
+    r.deadline = std::chrono::seconds(8);
+    Step s = step("echo", "cat");
+    s.stdin_data = "run " + std::to_string(i) + "\n";
+    r.bundle.tests.push_back(s);
+    requests.push_back(r);
+  }
+  for (const auto& r : requests) {
+    fast.push_back(std::async(std::launch::async, [this, r] { return sandbox_.run(r); }));
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto outcome = fast[static_cast<std::size_t>(i)].get();
+    ASSERT_EQ(outcome.report.tests.size(), 1u);
+    EXPECT_EQ(outcome.report.tests[0].stdout_data, "run " + std::to_string(i) + "\n");
+  }
+  auto outcome = slow_run.get();
+  ASSERT_EQ(outcome.report.tests.size(), 1u);
+  EXPECT_EQ(outcome.report.tests[0].exit_code, 0);
+}
+
 TEST_F(DockerSandboxTest, LabelsAreOnTheContainerAndReapRemovesIt) {
   auto r = request("python");
   r.labels["gradeq.attempt"] = "3";
@@ -316,6 +360,19 @@ TEST_F(DockerSandboxTest, DeadlineShorterThanTheWorkKillsAndLeavesNothing) {
     EXPECT_THAT(e.what(), HasSubstr("deadline"));
   }
   EXPECT_EQ(containers_named(r.name), "");
+  EXPECT_EQ(host("docker ps -aq --filter label=gradeq.test=" + token_), "");
+}
+
+TEST_F(DockerSandboxTest, DeadlinesDuringStartUpLeaveNothingBehind) {
+  // Kill the docker client while the container is being created or started.
+  for (int ms : {1, 50, 150, 300, 500}) {
+    auto r = request("python", "-d" + std::to_string(ms));
+    r.deadline = std::chrono::milliseconds(ms);
+    r.bundle.tests.push_back(step("long", "sleep 60", 90));
+    EXPECT_THROW(sandbox_.run(r), SandboxError) << ms << " ms";
+    EXPECT_EQ(containers_named(r.name), "") << ms << " ms";
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a create still in flight shows up
   EXPECT_EQ(host("docker ps -aq --filter label=gradeq.test=" + token_), "");
 }
 
