@@ -47,7 +47,11 @@ Job job_from_json(const std::string& text) {
     throw JobError("job message is not JSON");
   }
   if (!doc.is_object()) throw JobError("job message is not a JSON object");
-  if (doc.value("schema", "") != kJobSchema) throw JobError("job message schema is not gradeq.job/v1");
+  // Not value("schema", ""): that throws a json type_error, not a JobError, for a non-string.
+  auto schema = doc.find("schema");
+  if (schema == doc.end() || !schema->is_string() || schema->get<std::string>() != kJobSchema) {
+    throw JobError("job message schema is not gradeq.job/v1");
+  }
   Job job;
   auto id = doc.find("submission_id");
   if (id == doc.end() || !id->is_string() || !is_uuid(id->get<std::string>())) {
