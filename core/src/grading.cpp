@@ -1,5 +1,6 @@
 #include "gradeq/grading.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -14,6 +15,13 @@ std::string signal_name(int sig) {
   return name ? std::string("SIG") + name : "signal " + std::to_string(sig);
 }
 
+// Seconds as people write them: 2, 0.25, 1.5 (not "2.0", nor "0.2" for 0.25).
+std::string seconds(double s) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", s);
+  return buffer;
+}
+
 std::string capped(std::string text, std::size_t cap) {
   if (text.size() <= cap) return text;
   text.resize(cap);
@@ -25,8 +33,7 @@ std::string capped(std::string text, std::size_t cap) {
 Verdict judge_end(const wire::StepResult& r, int expect_exit, double time_s, int output_kb,
                   std::string& message) {
   if (r.timed_out) {
-    message = "time limit of " + std::to_string(time_s).substr(0, std::to_string(time_s).find('.') + 2) +
-              " s exceeded";
+    message = "time limit of " + seconds(time_s) + " s exceeded";
     return Verdict::time_limit;
   }
   if (r.oom_killed) {
