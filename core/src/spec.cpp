@@ -1,6 +1,9 @@
 #include "gradeq/spec.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -114,8 +117,32 @@ json scalar_to_json(const YAML::Node& node) {
   return text;
 }
 
+// Aliases make a small file a large (or, in yaml-cpp, even cyclic: "&a [*a]") document once
+// expanded; a staff member's typo or a hostile upload must not exhaust the producer.
+constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxNodes = 300000;  // 500 tests of 256 args are 135,000
+constexpr std::size_t kMaxScalarBytes = std::size_t{64} << 20;
+
+struct TooLarge {
+  Mark mark;
+  std::string message;
+};
+
+struct Budget {
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+  std::size_t max_bytes = kMaxScalarBytes;
+};
+
 void convert(const YAML::Node& node, const std::string& pointer, LocatedDocument& doc, json& out,
-             std::vector<Diagnostic>& problems, const std::string& file) {
+             std::vector<Diagnostic>& problems, const std::string& file, Budget& budget, int depth) {
+  if (depth > kMaxDepth) {
+    throw TooLarge{mark_of(node), "the document is nested too deeply (or an alias refers to itself)"};
+  }
+  if (++budget.nodes > kMaxNodes) {
+    throw TooLarge{mark_of(node), "the document is too large: more than " + std::to_string(kMaxNodes) +
+                                      " values once aliases are expanded"};
+  }
   doc.value_marks[pointer] = mark_of(node);
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -123,6 +150,12 @@ void convert(const YAML::Node& node, const std::string& pointer, LocatedDocument
       out = nullptr;
       return;
     case YAML::NodeType::Scalar:
+      budget.bytes += node.Scalar().size();
+      if (budget.bytes > budget.max_bytes) {
+        throw TooLarge{mark_of(node), "the document is too large: more than " +
+                                          std::to_string(budget.max_bytes >> 20) +
+                                          " MiB of text once aliases are expanded"};
+      }
       out = scalar_to_json(node);
       return;
     case YAML::NodeType::Sequence: {
@@ -130,7 +163,7 @@ void convert(const YAML::Node& node, const std::string& pointer, LocatedDocument
       std::size_t i = 0;
       for (const auto& item : node) {
         json child;
-        convert(item, pointer + "/" + std::to_string(i), doc, child, problems, file);
+        convert(item, pointer + "/" + std::to_string(i), doc, child, problems, file, budget, depth + 1);
         out.push_back(std::move(child));
         ++i;
       }
@@ -153,12 +186,59 @@ void convert(const YAML::Node& node, const std::string& pointer, LocatedDocument
         }
         doc.key_marks[child_pointer] = key_mark;
         json child;
-        convert(kv.second, child_pointer, doc, child, problems, file);
+        convert(kv.second, child_pointer, doc, child, problems, file, budget, depth + 1);
+        // An empty value ("stdin:" and nothing after it) is null, and yaml-cpp marks it where the
+        // next token starts, often on a later line: point at its key instead.
+        if (kv.second.IsNull() && doc.value_marks[child_pointer].line != key_mark.line) {
+          doc.value_marks[child_pointer] = key_mark;
+        }
         out[key] = std::move(child);
       }
       return;
     }
   }
+}
+
+// YAML text is Unicode, and the normalized spec is stored as JSON text: invalid UTF-8 is refused
+// up front, at its line and (byte) column, like yaml-cpp's own positions.
+std::vector<Diagnostic> check_utf8(const std::string& text, const std::string& file) {
+  std::vector<Diagnostic> problems;
+  int line = 1;
+  std::size_t line_start = 0;
+  int last_line_reported = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      line_start = ++i;
+      continue;
+    }
+    std::size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+                                   : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    bool ok = n > 0 && i + n <= text.size();
+    if (ok && n > 1) {
+      unsigned code = c & (0x7f >> n);
+      for (std::size_t k = 1; k < n && ok; ++k) {
+        unsigned char b = static_cast<unsigned char>(text[i + k]);
+        ok = (b & 0xc0) == 0x80;
+        code = (code << 6) | (b & 0x3f);
+      }
+      static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = ok && code >= kMin[n] && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+    }
+    if (!ok) {
+      if (line != last_line_reported && problems.size() < 20) {
+        problems.push_back({file, line, static_cast<int>(i - line_start) + 1,
+                            "not valid UTF-8 (a spec is UTF-8 text; put other bytes in an "
+                            "expect_stdout_file)"});
+        last_line_reported = line;
+      }
+      n = 1;
+    }
+    i += n;
+  }
+  return problems;
 }
 
 std::string read_file(const fs::path& path) {
@@ -208,16 +288,35 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// A close-enough known key for an unknown one: at most 3 edits, and at most half the longer name
+// ("timout" -> "time_s", "titel" -> "title"; nothing for "frobnicate").
+std::string suggestion(const std::string& key, const json& properties) {
+  std::string best;
+  std::size_t best_distance = 4;
+  for (auto p = properties.begin(); p != properties.end(); ++p) {
+    std::size_t d = edit_distance(key, p.key());
+    if (d < best_distance && 2 * d <= std::max(key.size(), p.key().size())) {
+      best_distance = d;
+      best = p.key();
+    }
+  }
+  return best;
+}
+
 class Checker {
  public:
   Checker(const LocatedDocument& doc, std::string file) : doc_(doc), file_(std::move(file)) {}
 
   void at_value(const std::string& pointer, const std::string& message) {
+    reported_.insert(pointer);
     add(locate(pointer, false), message);
   }
   void at_key(const std::string& pointer, const std::string& message) {
+    reported_.insert(pointer);
     add(locate(pointer, true), message);
   }
+  // Whether a problem was already reported for this value (later checks then stay quiet).
+  bool reported(const std::string& pointer) const { return reported_.count(pointer) > 0; }
   std::vector<Diagnostic>& problems() { return problems_; }
 
   // Unknown keys, with a suggestion, walking the schema's properties/items (no $ref used).
@@ -230,15 +329,7 @@ class Checker {
           unknown_keys(props.at(it.key()), it.value(), child);
         } else if (schema.value("additionalProperties", true) == false) {
           std::string message = "unknown key \"" + it.key() + "\"";
-          std::string best;
-          std::size_t best_distance = 3;
-          for (auto p = props.begin(); p != props.end(); ++p) {
-            std::size_t d = edit_distance(it.key(), p.key());
-            if (d < best_distance) {
-              best_distance = d;
-              best = p.key();
-            }
-          }
+          std::string best = suggestion(it.key(), props);
           if (!best.empty()) message += " (did you mean \"" + best + "\"?)";
           at_key(child, message);
         }
@@ -271,6 +362,7 @@ class Checker {
   const LocatedDocument& doc_;
   std::string file_;
   std::vector<Diagnostic> problems_;
+  std::set<std::string> reported_;
 };
 
 // valijson reports a failing leaf and then every enclosing schema that failed because of it;
@@ -288,6 +380,117 @@ bool is_wrapper_message(const std::string& description) {
   return false;
 }
 
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+
+// The subschema that describes the value at `pointer` (properties/items only, as in the spec
+// schema), or null.
+const json* schema_at(const json& schema, const std::string& pointer) {
+  const json* node = &schema;
+  std::size_t pos = 0;
+  while (pos < pointer.size()) {
+    std::size_t next = pointer.find('/', pos + 1);
+    std::string token = pointer.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    pos = next == std::string::npos ? pointer.size() : next;
+    std::string key;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size()) {
+        key += token[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        key += token[i];
+      }
+    }
+    if (node->contains("properties") && node->at("properties").contains(key)) {
+      node = &node->at("properties").at(key);
+    } else if (node->contains("items")) {
+      node = &node->at("items");
+    } else {
+      return nullptr;
+    }
+  }
+  return node;
+}
+
+const json* value_at(const json& value, const std::string& pointer) {
+  try {
+    return &value.at(json::json_pointer(pointer));
+  } catch (const json::exception&) {
+    return nullptr;
+  }
+}
+
+// What staff wrote, in YAML words.
+std::string kind_of(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "a list";
+    case json::value_t::object: return "a mapping";
+    default: return "a value";
+  }
+}
+
+std::string schema_type_words(const std::string& type) {
+  if (type == "string") return "a string";
+  if (type == "number") return "a number";
+  if (type == "integer") return "an integer";
+  if (type == "boolean") return "true or false";
+  if (type == "array") return "a list";
+  if (type == "object") return "a mapping";
+  return type;
+}
+
+std::string quoted(const json& v) { return v.is_string() ? "\"" + v.get<std::string>() + "\"" : v.dump(); }
+
+// valijson's generic descriptions, said in terms of the spec where they are too vague to act on.
+std::string describe(const std::string& description, const json* schema, const json* value) {
+  if (starts_with(description, "Value type not permitted by 'type' constraint") && schema && value &&
+      schema->contains("type")) {
+    const json& type = schema->at("type");
+    std::vector<std::string> words;
+    if (type.is_string()) words.push_back(schema_type_words(type.get<std::string>()));
+    if (type.is_array()) {
+      for (const auto& t : type) words.push_back(schema_type_words(t.get<std::string>()));
+    }
+    std::string expected;
+    for (std::size_t i = 0; i < words.size(); ++i) expected += (i ? " or " : "") + words[i];
+    std::string message = "expected " + expected + ", got " + kind_of(*value);
+    if (value->is_string() && !value->get<std::string>().empty() &&
+        (words.front() == "a number" || words.front() == "an integer") &&
+        value->get<std::string>().find_first_not_of("0123456789+-.eE") == std::string::npos) {
+      message += " (remove the quotes)";
+    } else if (words.front() == "a string" && !schema->contains("enum") &&
+               (value->is_number() || value->is_boolean())) {
+      message += " (put it in quotes)";
+    }
+    return message;
+  }
+  if (starts_with(description, "Failed to match against any enum values") && schema && value &&
+      schema->contains("enum")) {
+    std::string allowed;
+    for (const auto& e : schema->at("enum")) {
+      allowed += (allowed.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+    }
+    return quoted(*value) + " is not one of: " + allowed;
+  }
+  if (starts_with(description, "Missing required property '")) {
+    std::string name = description.substr(std::strlen("Missing required property '"));
+    name = name.substr(0, name.find('\''));
+    return "missing required key \"" + name + "\"";
+  }
+  if (starts_with(description, "Failed to match regex specified by 'pattern' constraint") && schema &&
+      value && value->is_string()) {
+    std::string message = quoted(*value) + " does not match " + schema->value("pattern", "the pattern");
+    if (schema->contains("description")) message += " (" + schema->at("description").get<std::string>() + ")";
+    return message;
+  }
+  return description;
+}
+
 void schema_validate(const json& value, Checker& checker) {
   static const std::unique_ptr<valijson::Schema> schema = [] {
     auto s = std::make_unique<valijson::Schema>();
@@ -300,18 +503,73 @@ void schema_validate(const json& value, Checker& checker) {
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(value);
   if (validator.validate(*schema, adapter, &results)) return;
+  struct Found {
+    std::string pointer;
+    std::string description;
+  };
+  std::vector<Found> found;
+  std::set<std::string> mistyped;
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     if (is_wrapper_message(error.description)) continue;
-    checker.at_value(context_to_pointer(error.context), error.description);
+    std::string pointer = context_to_pointer(error.context);
+    if (starts_with(error.description, "Value type not permitted")) mistyped.insert(pointer);
+    found.push_back({pointer, error.description});
   }
+  for (const auto& f : found) {
+    // A value of the wrong type also fails its enum: the type is the one thing to say.
+    if (mistyped.count(f.pointer) && !starts_with(f.description, "Value type not permitted")) continue;
+    checker.at_value(f.pointer, describe(f.description, schema_at(spec_schema(), f.pointer),
+                                         value_at(value, f.pointer)));
+  }
+}
+
+// Typed reads for build_spec that tolerate what the schema check has already reported: a missing
+// or mistyped value reads as the default.
+const json* member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string get_string(const json& object, const char* key, const std::string& fallback = "") {
+  const json* v = member(object, key);
+  return v && v->is_string() ? v->get<std::string>() : fallback;
+}
+
+double get_number(const json& object, const char* key, double fallback) {
+  const json* v = member(object, key);
+  return v && v->is_number() ? v->get<double>() : fallback;
+}
+
+int get_int(const json& object, const char* key, int fallback) {
+  const json* v = member(object, key);
+  if (!v || !v->is_number_integer()) return fallback;
+  auto n = v->get<long long>();
+  return n < INT_MIN || n > INT_MAX ? fallback : static_cast<int>(n);
+}
+
+bool get_bool(const json& object, const char* key, bool fallback) {
+  const json* v = member(object, key);
+  return v && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
+std::vector<std::string> get_strings(const json& object, const char* key) {
+  std::vector<std::string> out;
+  const json* v = member(object, key);
+  if (v && v->is_array()) {
+    for (const auto& item : *v) {
+      if (item.is_string()) out.push_back(item.get<std::string>());
+    }
+  }
+  return out;
 }
 
 Tolerance tolerance_from(const json& test) {
   Tolerance t;
-  if (test.contains("tolerance")) {
-    t.abs = test["tolerance"].value("abs", t.abs);
-    t.rel = test["tolerance"].value("rel", t.rel);
+  if (const json* tol = member(test, "tolerance")) {
+    t.abs = get_number(*tol, "abs", t.abs);
+    t.rel = get_number(*tol, "rel", t.rel);
   }
   return t;
 }
@@ -326,80 +584,95 @@ bool safe_relative(const std::string& path) {
 }
 
 // Rules a schema cannot say: unique names, exactly one expected output, a command for every
-// test, files that exist, regexes that compile.
+// test, files that exist, regexes that compile. Runs even when the schema check found problems
+// (every problem is reported at once), so it reads defensively and stays quiet about values
+// already reported.
 Spec build_spec(const json& v, const std::string& base_dir, Checker& checker) {
   Spec spec;
-  spec.course = v.at("course").get<std::string>();
-  spec.assignment = v.at("assignment").get<std::string>();
-  spec.title = v.value("title", "");
-  spec.language = v.at("language").get<std::string>();
-  spec.files = v.at("files").get<std::vector<std::string>>();
-  if (v.contains("build") && v.at("build").is_string()) spec.build = v.at("build").get<std::string>();
-  spec.run = v.value("run", "");
-  if (v.contains("limits")) {
-    const json& l = v.at("limits");
-    spec.limits.time_s = l.value("time_s", spec.limits.time_s);
-    spec.limits.build_time_s = l.value("build_time_s", spec.limits.build_time_s);
-    spec.limits.memory_mb = l.value("memory_mb", spec.limits.memory_mb);
-    spec.limits.cpus = l.value("cpus", spec.limits.cpus);
-    spec.limits.output_kb = l.value("output_kb", spec.limits.output_kb);
+  spec.course = get_string(v, "course");
+  spec.assignment = get_string(v, "assignment");
+  spec.title = get_string(v, "title");
+  spec.language = get_string(v, "language");
+  spec.files = get_strings(v, "files");
+  if (const json* b = member(v, "build"); b && b->is_string()) spec.build = b->get<std::string>();
+  spec.run = get_string(v, "run");
+  if (const json* l = member(v, "limits")) {
+    spec.limits.time_s = get_number(*l, "time_s", spec.limits.time_s);
+    spec.limits.build_time_s = get_number(*l, "build_time_s", spec.limits.build_time_s);
+    spec.limits.memory_mb = get_int(*l, "memory_mb", spec.limits.memory_mb);
+    spec.limits.cpus = get_number(*l, "cpus", spec.limits.cpus);
+    spec.limits.output_kb = get_int(*l, "output_kb", spec.limits.output_kb);
   }
+  const json* tests = member(v, "tests");
+  if (!tests || !tests->is_array()) return spec;
   std::map<std::string, std::size_t> seen;
-  const json& tests = v.at("tests");
-  for (std::size_t i = 0; i < tests.size(); ++i) {
-    const json& t = tests.at(i);
+  for (std::size_t i = 0; i < tests->size(); ++i) {
+    const json& t = tests->at(i);
     std::string at = "/tests/" + std::to_string(i);
+    if (!t.is_object()) continue;  // reported by the schema check
     TestSpec test;
-    test.name = t.at("name").get<std::string>();
-    if (auto [it, inserted] = seen.emplace(test.name, i); !inserted) {
-      checker.at_value(at + "/name", "duplicate test name \"" + test.name + "\" (first used by test #" +
-                                         std::to_string(it->second + 1) + ")");
+    const json* name = member(t, "name");
+    test.name = get_string(t, "name");
+    if (name && name->is_string() && !checker.reported(at + "/name")) {
+      if (auto [it, inserted] = seen.emplace(test.name, i); !inserted) {
+        checker.at_value(at + "/name", "duplicate test name \"" + test.name + "\" (first used by test #" +
+                                           std::to_string(it->second + 1) + ")");
+      }
     }
-    test.command = t.value("command", spec.run);
-    if (test.command.empty()) {
+    test.command = get_string(t, "command", spec.run);
+    if (!member(t, "command") && !member(v, "run")) {
       checker.at_key(at, "test \"" + test.name + "\" has no command: give it \"command\" or the spec a \"run\"");
     }
-    test.args = t.value("args", std::vector<std::string>{});
-    test.stdin_data = t.value("stdin", "");
-    bool has_inline = t.contains("expect_stdout");
-    bool has_file = t.contains("expect_stdout_file");
+    test.args = get_strings(t, "args");
+    test.stdin_data = get_string(t, "stdin");
+    bool has_inline = member(t, "expect_stdout") != nullptr;
+    bool has_file = member(t, "expect_stdout_file") != nullptr;
+    std::string expected_at = at + (has_file ? "/expect_stdout_file" : "/expect_stdout");
     if (has_inline && has_file) {
       checker.at_key(at + "/expect_stdout_file",
                      "give either expect_stdout or expect_stdout_file, not both");
     } else if (!has_inline && !has_file) {
       checker.at_key(at, "test \"" + test.name + "\" needs expect_stdout or expect_stdout_file");
     } else if (has_inline) {
-      test.expected_stdout = t.at("expect_stdout").get<std::string>();
-    } else {
-      std::string rel = t.at("expect_stdout_file").get<std::string>();
+      test.expected_stdout = get_string(t, "expect_stdout");
+    } else if (!checker.reported(expected_at) && member(t, "expect_stdout_file")->is_string()) {
+      std::string rel = get_string(t, "expect_stdout_file");
       fs::path path = fs::path(base_dir) / rel;
       if (!safe_relative(rel)) {
-        checker.at_value(at + "/expect_stdout_file", "\"" + rel + "\" must stay inside the spec's folder");
+        checker.at_value(expected_at, "\"" + rel + "\" must stay inside the spec's folder");
       } else if (!fs::is_regular_file(path)) {
-        checker.at_value(at + "/expect_stdout_file", "no such file: " + path.string());
+        checker.at_value(expected_at, "no such file: " + path.string());
       } else {
         test.expected_stdout = read_file(path);
       }
     }
-    test.compare = compare_mode_from_string(t.value("compare", "trimmed")).value_or(CompareMode::trimmed);
-    if (t.contains("tolerance") && test.compare != CompareMode::float_) {
+    test.compare = compare_mode_from_string(get_string(t, "compare", "trimmed")).value_or(CompareMode::trimmed);
+    if (member(t, "tolerance") && test.compare != CompareMode::float_ && !checker.reported(at + "/compare")) {
       checker.at_key(at + "/tolerance", "tolerance applies only to compare: float");
     }
     test.tolerance = tolerance_from(t);
-    if (test.compare == CompareMode::regex) {
+    if (test.compare == CompareMode::regex && !checker.reported(expected_at)) {
       try {
         check_regex(test.expected_stdout);
       } catch (const std::invalid_argument& e) {
-        checker.at_value(at + (has_file ? "/expect_stdout_file" : "/expect_stdout"), e.what());
+        checker.at_value(expected_at, e.what());
       }
     }
-    test.expect_exit = t.value("expect_exit", 0);
-    test.hidden = t.value("hidden", false);
-    test.points = t.value("points", 1.0);
-    test.time_s = t.value("time_s", spec.limits.time_s);
+    test.expect_exit = get_int(t, "expect_exit", 0);
+    test.hidden = get_bool(t, "hidden", false);
+    test.points = get_number(t, "points", 1.0);
+    test.time_s = get_number(t, "time_s", spec.limits.time_s);
     spec.tests.push_back(std::move(test));
   }
   return spec;
+}
+
+// Diagnostics in the order of the file, as a compiler lists them.
+std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> problems) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  return problems;
 }
 
 }  // namespace
@@ -419,6 +692,7 @@ const std::vector<std::string>& supported_languages() {
 }
 
 Spec parse_spec(const std::string& yaml_text, const std::string& file, const std::string& base_dir) {
+  if (auto bad = check_utf8(yaml_text, file); !bad.empty()) throw SpecError(bad);
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -428,7 +702,14 @@ Spec parse_spec(const std::string& yaml_text, const std::string& file, const std
   }
   LocatedDocument doc;
   std::vector<Diagnostic> problems;
-  convert(root, "", doc, doc.value, problems, file);
+  Budget budget;
+  budget.max_bytes = std::max(kMaxScalarBytes, 2 * yaml_text.size());
+  try {
+    convert(root, "", doc, doc.value, problems, file, budget, 0);
+  } catch (const TooLarge& e) {
+    problems.push_back({file, e.mark.line, e.mark.column, e.message});
+    throw SpecError(in_file_order(problems));
+  }
   if (!doc.value.is_object()) {
     problems.push_back({file, 1, 1, "a spec must be a mapping (course:, assignment:, tests: ...)"});
     throw SpecError(problems);
@@ -437,9 +718,8 @@ Spec parse_spec(const std::string& yaml_text, const std::string& file, const std
   for (auto& p : problems) checker.problems().push_back(p);
   checker.unknown_keys(spec_schema(), doc.value, "");
   schema_validate(doc.value, checker);
-  if (!checker.problems().empty()) throw SpecError(checker.problems());
   Spec spec = build_spec(doc.value, base_dir, checker);
-  if (!checker.problems().empty()) throw SpecError(checker.problems());
+  if (!checker.problems().empty()) throw SpecError(in_file_order(checker.problems()));
   return spec;
 }
 
