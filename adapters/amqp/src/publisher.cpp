@@ -250,6 +250,7 @@ Publisher::Publisher(Publisher&&) noexcept = default;
 Publisher& Publisher::operator=(Publisher&&) noexcept = default;
 
 void Publisher::publish(const std::string& queue, const std::vector<std::string>& bodies) {
+  if (!impl_) throw AmqpError("amqp: publish on a moved-from Publisher");
   impl_->publish(queue, bodies);
 }
 

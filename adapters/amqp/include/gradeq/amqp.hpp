@@ -33,10 +33,12 @@ struct Topology {
 
 // Idempotently declares the dead queue (durable quorum queue) and the two lane queues: durable
 // quorum queues with x-delivery-limit=<delivery_limit>, dead-lettering to the dead queue through
-// the default exchange (x-dead-letter-exchange="", x-dead-letter-routing-key=<dead>). A message
-// that was delivered and given back (nack/requeue, or its consumer's connection died) more than
-// `delivery_limit` times is dead-lettered. Throws AmqpError if a queue exists with other
-// arguments (PRECONDITION_FAILED) or the broker is unreachable.
+// the default exchange (x-dead-letter-exchange="", x-dead-letter-routing-key=<dead>). RabbitMQ
+// 3.10 counts every time a delivered message comes back to the queue (nack/requeue, and also its
+// consumer's channel closing or connection dying with the message unsettled) and dead-letters it
+// when that count exceeds `delivery_limit`: a message is handled at most delivery_limit + 1
+// times. Throws AmqpError if a queue exists with other arguments (PRECONDITION_FAILED) or the
+// broker is unreachable.
 void declare_topology(const std::string& url, const Topology& topology, int delivery_limit = 5);
 
 // Deletes the three queues (with their messages). Deleting a missing queue is not an error.
