@@ -141,8 +141,8 @@ TEST_F(PipelineTest, AnInvalidSpecStoresNothing) {
   fs::path dir = fs::temp_directory_path() / ("gradeq-spec-" + testing::unique_token());
   fs::create_directories(dir);
   std::ofstream(dir / "spec.yaml") << "course: cs101\nassignment: broken\nlanguage: cobol\n"
-                                      "files: [a.py]\ntests:\n  - name: t\n    expect_stdout: x\n"
-                                      "    timout: 3\n";
+                                      "files: [a.py]\nrun: python3 a.py\ntests:\n  - name: t\n"
+                                      "    expect_stdout: x\n    timout: 3\n";
   auto before = count("SELECT count(*) FROM gradeq.assignment_versions");
   try {
     producer::add_assignment(producer_settings(), (dir / "spec.yaml").string());
@@ -150,7 +150,7 @@ TEST_F(PipelineTest, AnInvalidSpecStoresNothing) {
   } catch (const SpecError& e) {
     EXPECT_EQ(e.diagnostics().size(), 2u) << e.what();
     EXPECT_THAT(e.what(), ::testing::HasSubstr("spec.yaml:3:11:"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("spec.yaml:8:5: unknown key \"timout\""));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("spec.yaml:9:5: unknown key \"timout\""));
   }
   EXPECT_EQ(count("SELECT count(*) FROM gradeq.assignment_versions"), before);
   fs::remove_all(dir);
