@@ -266,11 +266,13 @@ TEST_F(DockerSandboxTest, StudentCodeCannotReachTheRunner) {
 
 TEST_F(DockerSandboxTest, ForkBombIsContainedAndTheNextTestRuns) {
   auto r = request("python");
-  r.bundle.tests.push_back(step("bomb", "b() { b | b & }; b", 2));
+  // Grows to the pids limit ("Cannot fork") and holds on until the wall-clock limit.
+  r.bundle.tests.push_back(step("bomb", "b() { b | b & }; b; sleep 30", 2));
   r.bundle.tests.push_back(step("next", "cat /proc/self/oom_score_adj"));
   auto outcome = sandbox_.run(r);
   ASSERT_EQ(outcome.report.runner_error, "");
   ASSERT_EQ(outcome.report.tests.size(), 2u);
+  EXPECT_TRUE(outcome.report.tests[0].timed_out);
   const auto& next = outcome.report.tests[1];
   EXPECT_TRUE(next.started) << next.error;
   EXPECT_EQ(next.exit_code, 0) << next.stderr_data;
