@@ -351,6 +351,33 @@ TEST_F(DockerSandboxTest, MissingImageIsASandboxErrorWithoutPulling) {
   EXPECT_EQ(containers_named(r.name), "");
 }
 
+TEST_F(DockerSandboxTest, ImageWithoutTheRunnerIsASandboxError) {
+  auto r = request("python");
+  r.image = "debian:bookworm-slim";  // exists, but has no /usr/local/bin/gradeq-runner
+  r.bundle.tests.push_back(step("t", "true"));
+  try {
+    sandbox_.run(r);
+    FAIL() << "expected SandboxError";
+  } catch (const SandboxError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("gradeq-runner"));  // docker's stderr names what is missing
+  }
+  EXPECT_EQ(containers_named(r.name), "");
+}
+
+TEST_F(DockerSandboxTest, OversizedReportIsASandboxError) {
+  DockerSandbox small;
+  small.set_max_report_bytes(4096);
+  auto r = request("python");
+  r.bundle.tests.push_back(step("big", "head -c 60000 /dev/zero", 5, 64));
+  try {
+    small.run(r);
+    FAIL() << "expected SandboxError";
+  } catch (const SandboxError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("more than 4096 bytes"));
+  }
+  EXPECT_EQ(containers_named(r.name), "");
+}
+
 TEST_F(DockerSandboxTest, DeadlineShorterThanTheWorkKillsAndLeavesNothing) {
   auto r = request("python");
   r.deadline = std::chrono::seconds(3);
