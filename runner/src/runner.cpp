@@ -436,6 +436,12 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
   ::getrusage(RUSAGE_CHILDREN, &children_before);
   const auto start = Clock::now();
   pid_t pid = ::fork();
+  // EAGAIN: the pids limit, typically processes of the previous step still dying. Retry briefly.
+  for (int attempt = 0; pid < 0 && errno == EAGAIN && attempt < 50; ++attempt) {
+    ::usleep(20000);
+    reap_zombies(false);
+    pid = ::fork();
+  }
   if (pid < 0) {
     result.error = errno_text("fork", errno);
     return result;
