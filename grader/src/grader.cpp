@@ -13,13 +13,13 @@
 
 namespace gradeq::grader {
 
-namespace {
-
 std::string default_grader_id() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
 }
+
+namespace {
 
 std::string short_random() {
   static thread_local std::mt19937 rng{std::random_device{}()};

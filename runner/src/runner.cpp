@@ -274,7 +274,9 @@ ChildPlan make_plan(const wire::Step& step, const std::string& workdir, const Op
   ChildPlan plan;
   plan.shell = options.shell;
   plan.workdir = workdir;
-  plan.argv_storage = {"sh", "-c", step.command, "sh"};
+  // Arguments are appended to the command line: `COMMAND "$@"` with them as $1, $2, ..., so
+  // they reach the program unchanged (no second round of shell splitting or globbing).
+  plan.argv_storage = {"sh", "-c", step.args.empty() ? step.command : step.command + " \"$@\"", "sh"};
   for (const auto& a : step.args) plan.argv_storage.push_back(a);
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

@@ -113,7 +113,7 @@ TEST_F(RunnerTest, WritesFilesAndRunsWithStdinAndArgs) {
   b.workdir = dir_ + "/work";
   b.files.push_back({"sub/dir/echo.sh", "cat; printf '[%s]' \"$@\"\n", false});
   b.files.push_back({"tool", "#!/bin/sh\necho tool\n", true});
-  Step s = step("sh sub/dir/echo.sh \"$@\"; ./tool");
+  Step s = step("./tool && sh sub/dir/echo.sh");  // the args are appended: ... echo.sh "$@"
   s.args = {"a b", "c"};
   s.stdin_data = std::string("in\0put\n", 7);
   b.tests.push_back(s);
@@ -123,7 +123,7 @@ TEST_F(RunnerTest, WritesFilesAndRunsWithStdinAndArgs) {
   const auto& r = report.tests[0];
   EXPECT_TRUE(r.started) << r.error;
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.stdout_data, std::string("in\0put\n[a b][c]tool\n", 20));
+  EXPECT_EQ(r.stdout_data, std::string("tool\nin\0put\n[a b][c]", 20));
   struct stat st;
   ASSERT_EQ(::stat((b.workdir + "/tool").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0755u);

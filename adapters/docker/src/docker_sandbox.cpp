@@ -443,6 +443,31 @@ void DockerSandbox::remove_container(const std::string& binary, const std::strin
   }
 }
 
+std::vector<std::string> DockerSandbox::label_values(const std::string& label_filter,
+                                                     const std::string& key) {
+  if (label_filter.empty() || key.empty()) throw std::invalid_argument("label_values: empty argument");
+  if (key.find_first_of("\"{}") != std::string::npos) {
+    throw std::invalid_argument("label_values: bad label key " + key);
+  }
+  const std::string binary = resolve_binary();
+  auto list = execute(binary,
+                      {"ps", "-a", "--filter", "label=" + label_filter, "--format",
+                       "{{.Label \"" + key + "\"}}"},
+                      "", command_timeout_, 16 << 20);
+  if (list.timed_out || list.exit_code != 0) {
+    throw SandboxError(docker_failure("docker ps for labels failed", list));
+  }
+  std::vector<std::string> values;
+  std::istringstream lines(list.out);
+  for (std::string line; std::getline(lines, line);) {
+    line = trim(line);
+    if (!line.empty() && std::find(values.begin(), values.end(), line) == values.end()) {
+      values.push_back(line);
+    }
+  }
+  return values;
+}
+
 int DockerSandbox::reap(const std::string& label_filter) {
   if (label_filter.empty()) throw std::invalid_argument("reap: empty label filter");
   const std::string binary = resolve_binary();

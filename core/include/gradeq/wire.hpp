@@ -30,7 +30,8 @@ struct File {
   bool executable = false;
 };
 
-// One command the runner runs inside the work dir: `/bin/sh -c COMMAND sh ARGS...`.
+// One command the runner runs inside the work dir: `/bin/sh -c 'COMMAND "$@"' sh ARGS...`, so
+// ARGS reach the program as they are (the `"$@"` is added only when there are ARGS).
 struct Step {
   std::string name;               // test name, or "build"
   std::string command;            // shell command line

@@ -42,6 +42,9 @@ struct Settings {
   std::string grader_id;               // default: host:pid
 };
 
+// host:pid, the label that tells which grader a container belongs to.
+std::string default_grader_id();
+
 // What a handled job came to (for logs, metrics and tests).
 enum class Outcome { graded, duplicate, superseded, poison, gave_up };
 

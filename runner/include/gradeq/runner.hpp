@@ -5,7 +5,7 @@
 // lives here, in gradeq_runner_lib, so that it can be exercised outside a container; main.cpp only
 // wires stdin and stdout.
 //
-// Isolation per step: the step runs as `/bin/sh -c COMMAND sh ARGS...` in its own process group,
+// Isolation per step: the step runs as `/bin/sh -c 'COMMAND "$@"' sh ARGS...` in its own process group,
 // with fresh pipes on 0/1/2 and every other descriptor closed (student code can never reach the
 // runner's stdout, where the report goes), RLIMIT_CPU = ceil(time_s)+1, no core dumps. The runner
 // kills the whole process group at the wall-clock limit or when stdout or stderr exceeds the cap,

@@ -44,6 +44,11 @@ class DockerSandbox : public Sandbox {
   // Throws std::invalid_argument for an empty filter, SandboxError when docker fails.
   int reap(const std::string& label_filter);
 
+  // The distinct values of label `key` on every container (running or not) matching
+  // `--filter label=<label_filter>`; containers without the label are left out. For finding
+  // which graders left containers behind. Throws SandboxError when docker fails.
+  std::vector<std::string> label_values(const std::string& label_filter, const std::string& key);
+
   // Whether the image exists locally. Throws SandboxError when docker itself fails.
   bool image_exists(const std::string& image);
 
