@@ -86,7 +86,7 @@ TEST_F(DockerSandboxTest, PythonHelloWorldWithStdin) {
   auto r = request("python");
   r.bundle.files.push_back({"hello.py", "import sys\nname = sys.stdin.read().strip()\n"
                                         "print(f'hello, {name}', sys.argv[1:])\n", false});
-  Step s = step("hello", "python3 hello.py \"$@\"");
+  Step s = step("hello", "python3 hello.py");
   s.args = {"x y", "z"};
   s.stdin_data = "world\n";
   r.bundle.tests.push_back(s);
@@ -211,7 +211,7 @@ TEST_F(DockerSandboxTest, WorkingCBuildRunsTests) {
                             "  printf(\"%d %s\\n\", n * atoi(argv[1]), argv[2]);\n  return 0;\n}\n",
                             false});
   r.bundle.build = step("build", "gcc -O2 -Wall -o main src/main.c", 60, 256);
-  Step t = step("mul", "./main \"$@\"");
+  Step t = step("mul", "./main");
   t.args = {"6", "ok"};
   t.stdin_data = "7\n";
   r.bundle.tests.push_back(t);
