@@ -267,6 +267,16 @@ void Connection::answer_close(const amqp_frame_t& frame) {
   }
 }
 
+void Connection::fail_on_close(const amqp_frame_t& frame, const std::string& what) {
+  amqp_rpc_reply_t reply{};
+  reply.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+  reply.reply = frame.payload.method;
+  const std::string text = reply_text(reply);
+  answer_close(frame);
+  broken_ = true;
+  throw error(*this, what, text);
+}
+
 void Connection::close() noexcept {
   if (!state_) return;
   if (!broken_) {

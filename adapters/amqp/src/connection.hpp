@@ -81,6 +81,10 @@ class Connection {
   // Answers a server-initiated channel.close / connection.close frame.
   void answer_close(const amqp_frame_t& frame);
 
+  // For a channel.close / connection.close the broker sent in the middle of `what`: answers it,
+  // marks the connection broken (the next user reconnects) and throws the broker's reason.
+  [[noreturn]] void fail_on_close(const amqp_frame_t& frame, const std::string& what);
+
   // Polite close (connection.close with a short timeout) unless broken, then destroy.
   void close() noexcept;
 

@@ -280,14 +280,8 @@ class Session {
         }
         break;
       case AMQP_CHANNEL_CLOSE_METHOD:
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        amqp_rpc_reply_t r{};
-        r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
-        r.reply = method;
-        const std::string text = detail::reply_text(r);
-        connection_.answer_close(frame);
-        throw detail::error(connection_, "consume", text);
-      }
+      case AMQP_CONNECTION_CLOSE_METHOD:
+        connection_.fail_on_close(frame, "consume");
       case AMQP_CONNECTION_BLOCKED_METHOD:
         spdlog::warn("amqp consumer: the broker blocked the connection (resource alarm)");
         break;

@@ -117,15 +117,8 @@ struct Publisher::Impl {
         blocked_reason.clear();
         break;
       case AMQP_CHANNEL_CLOSE_METHOD:
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        amqp_rpc_reply_t r{};
-        r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
-        r.reply = method;
-        const std::string text = detail::reply_text(r);
-        connection.answer_close(frame);
-        connection.mark_broken();
-        throw detail::error(connection, "publish", text);
-      }
+      case AMQP_CONNECTION_CLOSE_METHOD:
+        connection.fail_on_close(frame, "publish");
       default:
         break;
     }
