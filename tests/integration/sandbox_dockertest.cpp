@@ -430,7 +430,7 @@ TEST(DockerSandboxArgs, CommandLineMatchesTheArchitecture) {
       "--tmpfs", "/sandbox:rw,exec,size=16m,uid=65534,gid=65534",
       "--tmpfs", "/tmp:rw,exec,size=16m,uid=65534,gid=65534",
       "-w", "/sandbox", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-      "--user", "65534:65534", "--pull", "never",
+      "--user", "65534:65534", "--pull", "never", "--log-driver", "none",
       "gradeq-runner-python:latest", "/usr/local/bin/gradeq-runner"};
   EXPECT_EQ(DockerSandbox::run_arguments(r), expected);
 
