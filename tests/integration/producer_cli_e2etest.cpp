@@ -1,0 +1,140 @@
+// gradeq-producer as people and scripts use it: the real binary, its exit codes and messages,
+// against a database of its own and the real broker (or an unreachable one).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <pqxx/pqxx>
+
+#include "gradeq/amqp.hpp"
+#include "gradeq/job.hpp"
+#include "support.hpp"
+
+namespace gradeq {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class ProducerCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("gradeq-cli-" + testing::unique_token());
+    fs::create_directories(dir);
+    topology.prefix = "gradeq-test-" + testing::unique_token();
+  }
+  void TearDown() override {
+    amqp::delete_topology(testing::amqp_url(), topology);
+    fs::remove_all(dir);
+  }
+
+  Outcome producer(const std::string& args, const std::string& amqp = testing::amqp_url()) {
+    std::string command = "GRADEQ_DATABASE_URL='" + db.url() + "' GRADEQ_AMQP_URL='" + amqp +
+                          "' GRADEQ_QUEUE_PREFIX='" + topology.prefix + "' " GRADEQ_BINARY_DIR
+                          "/producer/gradeq-producer " + args + " >'" + (dir / "out").string() +
+                          "' 2>'" + (dir / "err").string() + "' </dev/null";
+    Outcome r;
+    int raw = std::system(command.c_str());
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(dir / "out");
+    r.err = slurp(dir / "err");
+    return r;
+  }
+
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  std::string suite(const std::string& name) { return GRADEQ_SOURCE_DIR "/test-suites/" + name; }
+
+  testing::TempDatabase db;
+  amqp::Topology topology;
+  fs::path dir;
+};
+
+TEST_F(ProducerCliTest, AnInvalidSpecExitsOneNamingEveryProblemAndStoresNothing) {
+  std::ofstream(dir / "spec.yaml") << "course: cs101\nassignment: x\nlanguage: python\nfiles: [a.py]\n"
+                                      "run: python3 a.py\nlimits: {timout: 2}\ntests:\n"
+                                      "  - name: t\n    expect_stdout: x\n    compare: fuzzy\n";
+  Outcome r = producer("assignment add " + (dir / "spec.yaml").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr("spec.yaml:6:10: unknown key \"timout\" (did you mean \"time_s\"?)"));
+  EXPECT_THAT(r.err, HasSubstr("spec.yaml:10:14:"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was stored"));
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.assignment_versions"), 0);
+}
+
+TEST_F(ProducerCliTest, AddingTheSameSpecTwiceKeepsOneVersion) {
+  Outcome first = producer("assignment add " + suite("c-rpn") + "/spec.yaml");
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("cs101/rpn version 1 stored"));
+  Outcome second = producer("assignment add " + suite("c-rpn") + "/spec.yaml");
+  EXPECT_EQ(second.status, 0);
+  EXPECT_THAT(second.out, HasSubstr("cs101/rpn version 1 unchanged"));
+}
+
+TEST_F(ProducerCliTest, ABrokerThatIsDownIsExitTwoAndRepublishRecovers) {
+  ASSERT_EQ(producer("assignment add " + suite("python-wordfreq") + "/spec.yaml").status, 0);
+  Outcome r = producer("submit --assignment cs101/wordfreq --student ann " + suite("python-wordfreq") +
+                       "/solution/wordfreq.py",
+                   "amqp://guest:guest@127.0.0.1:1/%2f");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, HasSubstr("stored but their jobs were not published"));
+  EXPECT_THAT(r.err, HasSubstr("republish"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("guest:guest"))) << "no password in messages";
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions WHERE status = 'queued'"), 1);
+
+  Outcome again = producer("republish");
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("republished 1 job(s)"));
+  EXPECT_EQ(amqp::queue_depth(testing::amqp_url(), topology.interactive()), 1u);
+}
+
+TEST_F(ProducerCliTest, SubmitBatchPrintsTheBatchAndWaitTimesOutWithoutAGrader) {
+  ASSERT_EQ(producer("assignment add " + suite("cpp-matrix") + "/spec.yaml").status, 0);
+  Outcome batch = producer("submit-batch --assignment cs101/matrix " + suite("cpp-matrix") + "/submissions");
+  ASSERT_EQ(batch.status, 0) << batch.err;
+  std::string id = batch.out.substr(0, batch.out.find('\n'));
+  EXPECT_TRUE(is_uuid(id)) << batch.out;
+  EXPECT_EQ(amqp::queue_depth(testing::amqp_url(), topology.bulk()), 6u);
+  Outcome waited = producer("wait --timeout 1 " + id);
+  EXPECT_EQ(waited.status, 4);
+  EXPECT_THAT(waited.err, HasSubstr("0/6 done"));
+  Outcome book = producer("gradebook --batch " + id);
+  EXPECT_EQ(book.status, 0);
+  EXPECT_THAT(book.out, HasSubstr("alice    cs101/matrix  queued"));
+}
+
+TEST_F(ProducerCliTest, UnknownAssignmentsAndBatchesAreInputErrors) {
+  Outcome r = producer("submit --assignment cs101/nope --student ann " + suite("c-rpn") + "/solution/rpn.c");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr("no assignment cs101/nope"));
+  Outcome w = producer("wait 6f1c2a34-0000-4000-8000-000000000001");
+  EXPECT_EQ(w.status, 1);
+  EXPECT_THAT(w.err, HasSubstr("no batch"));
+  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions"), 0);
+}
+
+}  // namespace
+}  // namespace gradeq
