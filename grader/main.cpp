@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
       ->envname("GRADEQ_MAX_MEMORY_MB")->check(CLI::Range(16, 65536));
   app.add_option("--max-cpus", s.max_cpus, "Most CPUs a spec may ask for")
       ->envname("GRADEQ_MAX_CPUS")->check(CLI::Range(0.05, 64.0));
+  app.add_option("--runtime", s.runtime, "OCI runtime for the containers, by name (e.g. runsc for gVisor)")
+      ->envname("GRADEQ_RUNTIME");
+  app.add_flag("--allow-network", s.allow_network, "Give containers a network (default: none)")
+      ->envname("GRADEQ_ALLOW_NETWORK");
   app.add_option("--pids-limit", s.pids_limit, "Processes per container")->envname("GRADEQ_PIDS_LIMIT");
   app.add_option("--grace", s.grace_s, "Seconds added to a spec's limits for the container deadline")
       ->envname("GRADEQ_GRACE_S");
@@ -68,8 +72,19 @@ int main(int argc, char** argv) {
     std::cout << "amqp queue prefix = " << s.queue_prefix << "\nimage prefix = " << s.image_prefix
               << "\nconcurrency = " << s.concurrency << "\nmax_memory_mb = " << s.max_memory_mb
               << "\nmax_cpus = " << s.max_cpus << "\nnetwork = " << (s.allow_network ? "on" : "off")
-              << "\n";
+              << "\nruntime = " << (s.runtime.empty() ? "(engine default)" : s.runtime) << "\n";
     return 0;
+  }
+
+  try {  // a runtime name docker would misread is a configuration error, not a job's fault
+    SandboxRequest probe;
+    probe.image = "probe";
+    probe.name = "probe";
+    probe.runtime = s.runtime;
+    DockerSandbox::run_arguments(probe);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "gradeq-grader: " << e.what() << "\n";
+    return 1;
   }
 
   std::signal(SIGTERM, on_signal);

@@ -55,6 +55,7 @@ SandboxRequest JobHandler::make_request(const pg::Work& work) const {
   req.limits.memory_mb = std::min(spec.limits.memory_mb, settings_.max_memory_mb);
   req.limits.cpus = std::min(spec.limits.cpus, settings_.max_cpus);
   req.limits.network = settings_.allow_network;
+  req.runtime = settings_.runtime;
   req.limits.pids = settings_.pids_limit;
   req.limits.tmpfs_mb = settings_.tmpfs_mb;
   req.bundle = make_bundle(spec, work.files);

@@ -445,4 +445,36 @@ TEST(DockerSandboxArgs, CommandLineMatchesTheArchitecture) {
   EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
 }
 
+TEST(DockerSandboxArgs, ARuntimeIsSelectedByNameAndOnlyByName) {
+  SandboxRequest r;
+  r.image = "gradeq-runner-python:latest";
+  r.name = "gradeq-abc-1";
+  r.runtime = "runsc";
+  auto args = DockerSandbox::run_arguments(r);
+  auto it = std::find(args.begin(), args.end(), "--runtime");
+  ASSERT_NE(it, args.end());
+  EXPECT_EQ(*(it + 1), "runsc");
+  r.runtime = "--privileged";
+  EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
+  r.runtime = "runc --privileged";
+  EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
+}
+
+TEST_F(DockerSandboxTest, ARuntimeTheEngineDoesNotKnowIsASandboxError) {
+  auto r = request("python");
+  r.runtime = "no-such-runtime";
+  r.bundle.tests.push_back(step("t", "true"));
+  try {
+    sandbox_.run(r);
+    FAIL() << "ran with an unknown runtime";
+  } catch (const SandboxError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("runtime"));
+  }
+  r.runtime = "runc";  // the engine's default, named
+  r.name += "-runc";
+  auto outcome = sandbox_.run(r);
+  ASSERT_EQ(outcome.report.tests.size(), 1u);
+  EXPECT_EQ(outcome.report.tests[0].exit_code, 0);
+}
+
 }  // namespace

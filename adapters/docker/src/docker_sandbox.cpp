@@ -348,6 +348,14 @@ std::vector<std::string> DockerSandbox::run_arguments(const SandboxRequest& requ
     args.push_back(key + "=" + value);
   }
   args.insert(args.end(), {"--label", "gradeq.managed=1"});
+  if (!request.runtime.empty()) {
+    if (request.runtime.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+            std::string::npos ||
+        request.runtime.front() == '-') {
+      throw std::invalid_argument("sandbox: invalid runtime name \"" + request.runtime + "\"");
+    }
+    args.insert(args.end(), {"--runtime", request.runtime});
+  }
   if (!limits.network) args.insert(args.end(), {"--network", "none"});
   const std::string memory = std::to_string(limits.memory_mb) + "m";
   const std::string tmpfs_opts =

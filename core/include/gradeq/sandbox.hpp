@@ -37,6 +37,7 @@ struct SandboxRequest {
   std::map<std::string, std::string> labels;  // added as --label k=v; gradeq.managed=1 is implied
   SandboxLimits limits;
   std::chrono::milliseconds deadline{60000};  // wall clock for the whole container, then kill
+  std::string runtime;                        // OCI runtime by name (e.g. runsc for gVisor); "" = engine default
   wire::Bundle bundle;
 };
 

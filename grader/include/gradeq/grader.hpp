@@ -28,6 +28,7 @@ struct Settings {
   std::string queue_prefix = "gradeq";
   std::string image_prefix = "gradeq-runner-";  // image of language L: <prefix>L:latest
   std::string docker = "docker";
+  std::string runtime;                 // OCI runtime by name (runsc = gVisor, kata, ...); "" = runc
   int concurrency = 2;                 // jobs graded at once (worker threads)
   int prefetch = 0;                    // per lane; 0: concurrency
   std::size_t stored_output_cap = 8192;  // bytes kept per stored stream (stdout, stderr, compile)
