@@ -44,7 +44,7 @@ void show_progress(const pg::BatchProgress& p, bool tty) {
 int main(int argc, char** argv) {
   producer::Settings settings;
   CLI::App app{"gradeq-producer: submit code for grading and read the results"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // none only with --show-config
   app.option_defaults()->always_capture_default();
   app.add_option("--database-url", settings.database_url, "PostgreSQL URL")->envname("GRADEQ_DATABASE_URL");
   app.add_option("--amqp-url", settings.amqp_url, "RabbitMQ URL")->envname("GRADEQ_AMQP_URL");
@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
               << "amqp_url     = " << hide(settings.amqp_url) << "\n"
               << "queue_prefix = " << settings.queue_prefix << "\n";
     return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "gradeq-producer: a command is required\n";
+    return 1;
   }
 
   try {
