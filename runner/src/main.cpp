@@ -51,6 +51,9 @@ int main() {
     gradeq::runner::Options options;
     // PID 1 of the container's PID namespace: everything else in it belongs to the student.
     options.kill_everything_after_step = ::getpid() == 1;
+    // Its own IPC namespace too (Docker's default): the System V objects and /dev/shm are the
+    // student's alone, and are freed after every step.
+    options.release_ipc_after_step = options.kill_everything_after_step;
     report = gradeq::runner::run_document(input, options);
   } catch (const std::exception& e) {
     report = gradeq::wire::Report{};

@@ -1,9 +1,14 @@
 #include "gradeq/runner.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -402,6 +407,93 @@ std::optional<std::int64_t> read_oom_kill_counter(const std::vector<std::string>
   return std::nullopt;
 }
 
+int release_sysv_ipc(const std::string& sysvipc_dir) {
+  // /proc/sysvipc/{shm,msg,sem} list every object of the reader's IPC namespace, whatever its
+  // permissions (a segment created with mode 0 cannot be SHM_STATed, but its creator may remove
+  // it). Line format: a header, then "key id perms ...".
+  using Remove = int (*)(int);
+  const std::pair<const char*, Remove> kinds[] = {
+      {"shm", [](int id) { return ::shmctl(id, IPC_RMID, nullptr); }},
+      {"msg", [](int id) { return ::msgctl(id, IPC_RMID, nullptr); }},
+      {"sem", [](int id) { return ::semctl(id, 0, IPC_RMID); }},
+  };
+  int removed = 0;
+  for (const auto& [file, remove] : kinds) {
+    std::ifstream in(sysvipc_dir + "/" + file);
+    std::string line;
+    if (!std::getline(in, line)) continue;  // no such file, or empty
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      long long key = 0;
+      long long id = -1;
+      if (!(fields >> key >> id) || id < 0 || id > INT_MAX) continue;
+      if (remove(static_cast<int>(id)) == 0) ++removed;
+    }
+  }
+  return removed;
+}
+
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+// Removes what is inside the directory open as `dirfd`, in batches (a directory may hold a great
+// many names; the runner's memory is the container's too).
+int remove_inside(int dirfd, int depth) {
+  int removed = 0;
+  while (true) {
+    std::vector<std::string> names;
+    int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) break;
+    DIR* dir = ::fdopendir(dup);
+    if (!dir) {
+      ::close(dup);
+      break;
+    }
+    ::rewinddir(dir);
+    while (names.size() < 4096) {
+      errno = 0;
+      struct dirent* e = ::readdir(dir);
+      if (!e) break;
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+    }
+    ::closedir(dir);
+    if (names.empty()) break;
+    int before = removed;
+    for (const auto& name : names) {
+      if (::unlinkat(dirfd, name.c_str(), 0) == 0) {  // files, symbolic links (never followed)
+        ++removed;
+        continue;
+      }
+      struct stat st;
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+          depth >= kMaxDepth) {
+        continue;
+      }
+      ::fchmodat(dirfd, name.c_str(), 0700, 0);  // a directory of ours made unreadable
+      int sub = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) continue;
+      removed += remove_inside(sub, depth + 1);
+      ::close(sub);
+      if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) == 0) ++removed;
+    }
+    if (removed == before) break;  // nothing of this batch could go: do not spin on it
+  }
+  return removed;
+}
+
+}  // namespace
+
+int empty_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int removed = remove_inside(fd, 0);
+  ::close(fd);
+  return removed;
+}
+
 wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
                           const Options& options) {
   wire::StepResult result;
@@ -626,6 +718,13 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
   out.read.reset();
   err.read.reset();
   reap_zombies(options.kill_everything_after_step);
+  // What outlives processes: System V segments and tmpfs files in /dev/shm stay charged to the
+  // container's memory after their creator died (a step could pin ~125 MB and leave the next
+  // tests nothing). Nobody of the step is alive any more to hold or re-create them.
+  if (options.release_ipc_after_step) {
+    release_sysv_ipc(options.sysvipc_dir);
+    for (const auto& dir : options.scratch_dirs) empty_directory(dir);
+  }
 
   struct rusage children_after;
   ::getrusage(RUSAGE_CHILDREN, &children_after);

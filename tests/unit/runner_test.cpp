@@ -2,16 +2,25 @@
 // Outside a container the runner is not PID 1, so it never kills "everything": only the step's
 // own process group.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -285,6 +294,101 @@ TEST_F(RunnerTest, BadBundleDocumentIsARunnerError) {
   // The message quotes foreign bytes; the report must still be valid JSON.
   auto parsed = gradeq::wire::report_from_json(gradeq::runner::report_json(report));
   EXPECT_THAT(parsed.runner_error, HasSubstr("bad bundle"));
+}
+
+TEST_F(RunnerTest, EmptyDirectoryRemovesEverythingInsideAndFollowsNoLink) {
+  const std::string scratch = dir_ + "/scratch";
+  const std::string outside = dir_ + "/outside";
+  fs::create_directories(scratch + "/a/b/c");
+  fs::create_directories(scratch + "/locked/inner");
+  fs::create_directories(outside + "/keep");
+  write_file(scratch + "/file", "x");
+  write_file(scratch + "/.hidden", "x");
+  write_file(scratch + "/a/b/c/deep", "x");
+  write_file(scratch + "/locked/inner/f", "x");
+  write_file(outside + "/keep/precious", "x");
+  fs::create_symlink(outside + "/keep", scratch + "/link-to-dir");
+  fs::create_symlink(outside + "/keep/precious", scratch + "/a/link-to-file");
+  ASSERT_EQ(::chmod((scratch + "/locked/inner").c_str(), 0), 0);
+  ASSERT_EQ(::chmod((scratch + "/locked").c_str(), 0500), 0);
+
+  EXPECT_EQ(gradeq::runner::empty_directory(scratch), 11);
+  EXPECT_TRUE(fs::is_empty(scratch));
+  EXPECT_TRUE(fs::exists(outside + "/keep/precious")) << "a link was followed";
+  EXPECT_EQ(gradeq::runner::empty_directory(scratch), 0);
+  EXPECT_EQ(gradeq::runner::empty_directory(dir_ + "/missing"), 0);
+}
+
+// Runs `body` in a child process with an IPC namespace of its own (the host's System V objects
+// must never be touched), returning its exit status: 0 for success, else what went wrong.
+int in_private_ipc_namespace(const std::function<int()>& body) {
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWIPC) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) ::_exit(99);
+    ::_exit(body());
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);
+}
+
+// Lines of /proc/sysvipc/<kind> after its header: the objects of the caller's namespace.
+int sysv_objects(const char* kind) {
+  std::ifstream in(std::string("/proc/sysvipc/") + kind);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines - 1;
+}
+
+TEST(RunnerIpc, ReleasesEverySystemVObjectOfItsNamespace) {
+  int status = in_private_ipc_namespace([] {
+    // What a student leaves: touched shared memory (one segment with mode 0), a message queue
+    // holding a message, a semaphore set.
+    for (int mode : {0600, 0}) {
+      int id = ::shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | mode);
+      if (id < 0) return 1;
+      if (mode != 0) {
+        void* p = ::shmat(id, nullptr, 0);
+        if (p == reinterpret_cast<void*>(-1)) return 2;
+        std::memset(p, 1, 1 << 20);
+        ::shmdt(p);
+      }
+    }
+    int q = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    struct {
+      long type;
+      char text[8];
+    } message{1, "hello"};
+    if (q < 0 || ::msgsnd(q, &message, sizeof message.text, 0) != 0) return 3;
+    if (::semget(IPC_PRIVATE, 3, IPC_CREAT | 0600) < 0) return 4;
+    if (sysv_objects("shm") != 2 || sysv_objects("msg") != 1 || sysv_objects("sem") != 1) return 5;
+    if (gradeq::runner::release_sysv_ipc("/proc/sysvipc") != 4) return 6;
+    if (sysv_objects("shm") != 0 || sysv_objects("msg") != 0 || sysv_objects("sem") != 0) return 7;
+    return gradeq::runner::release_sysv_ipc("/proc/sysvipc") == 0 ? 0 : 8;
+  });
+  EXPECT_EQ(status, 0) << "99: no private IPC namespace (needs root or user namespaces)";
+}
+
+TEST_F(RunnerTest, WhatAStepLeavesInSharedMemoryIsGoneAfterIt) {
+  fs::create_directories(dir_ + "/shm");
+  options_.release_ipc_after_step = true;
+  options_.scratch_dirs = {dir_ + "/shm"};
+  const Options options = options_;
+  const std::string dir = dir_;
+  int status = in_private_ipc_namespace([&] {
+    Step s;
+    s.name = "pin";
+    s.command = "ipcmk -M 65536 >/dev/null && ipcmk -Q >/dev/null && touch shm/a && mkdir -p shm/d/e"
+                " && chmod 0 shm/d/e && cat /proc/sysvipc/shm | wc -l";
+    s.time_s = 5;
+    auto r = gradeq::runner::run_step(s, dir, options);
+    if (r.exit_code != 0 || r.stdout_data != "2\n") return 1;  // the header and the segment
+    if (sysv_objects("shm") != 0 || sysv_objects("msg") != 0) return 2;
+    return fs::is_empty(dir + "/shm") ? 0 : 3;
+  });
+  EXPECT_EQ(status, 0) << "99: no private IPC namespace (needs root or user namespaces)";
 }
 
 TEST(RunnerReport, EncodingFailureFallsBackToAValidReport) {

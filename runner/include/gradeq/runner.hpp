@@ -10,7 +10,9 @@
 // runner's stdout, where the report goes), RLIMIT_CPU = ceil(time_s)+1, no core dumps. The runner
 // kills the whole process group at the wall-clock limit or when stdout or stderr exceeds the cap,
 // and kills whatever is left of the group when the step ends. When it is PID 1 (in a container)
-// it also kills every other process in the container between steps.
+// it also kills every other process in the container between steps, and frees what a step can
+// leave behind without a process: System V IPC objects and files in /dev/shm and /dev/mqueue
+// (memory charged to the container that would otherwise starve the next tests).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,12 @@ struct Options {
   // After each step, kill(-1, SIGKILL): every process the runner may signal. Only safe when the
   // runner is PID 1 of its own PID namespace (main.cpp sets it then); never on a host.
   bool kill_everything_after_step = false;
+  // After each step, remove every System V IPC object (shared memory, message queues,
+  // semaphores) listed in `sysvipc_dir` and everything inside `scratch_dirs`. The same caveat:
+  // only as PID 1 of the container's own IPC namespace (main.cpp sets it then), never on a host.
+  bool release_ipc_after_step = false;
+  std::string sysvipc_dir = "/proc/sysvipc";
+  std::vector<std::string> scratch_dirs{"/dev/shm", "/dev/mqueue"};
   std::string shell = "/bin/sh";
   // How long to keep reading output after a step ended (its leftovers were killed) before giving
   // up on a pipe held open by a process outside the group.
@@ -48,6 +56,16 @@ void write_files(const wire::Bundle& bundle);
 std::optional<std::int64_t> parse_oom_kill(const std::string& text);
 // The counter from the first readable path that has one.
 std::optional<std::int64_t> read_oom_kill_counter(const std::vector<std::string>& paths);
+
+// Removes every System V shared memory segment, message queue and semaphore set listed in
+// `sysvipc_dir` (/proc/sysvipc: the caller's IPC namespace) that the caller may remove. Returns
+// how many it removed.
+int release_sysv_ipc(const std::string& sysvipc_dir);
+
+// Removes everything inside `dir` (not `dir` itself), never following symbolic links, making
+// unreadable directories of the caller's readable first. Returns how many entries it removed;
+// a missing `dir` is 0.
+int empty_directory(const std::string& dir);
 
 // Runs one step in `workdir`. Never throws for anything the step does; a runner-side problem
 // (fork or exec failure) is reported through started = false and error.
