@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
@@ -35,6 +36,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kChunk = 64 * 1024;
+// While a step runs the runner wakes at least this often, even with nothing to read: a runner
+// that sleeps for a whole second in one poll() is scheduled later when the step has filled the
+// container's 0.5 CPU with spinning processes (measured; waking far more often is worse again).
+constexpr int kSuperviseTickMs = 50;
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::string errno_text(const std::string& what, int err) {
@@ -224,6 +229,8 @@ struct ChildPlan {
   std::string workdir;
   rlim_t cpu_soft = 0;
   rlim_t cpu_hard = 0;
+  int nice = 0;
+  bool idle = false;
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan, int in_fd, int out_fd, int err_fd,
@@ -261,6 +268,19 @@ struct ChildPlan {
   ::setrlimit(RLIMIT_CPU, &cpu);
   struct rlimit core{0, 0};
   ::setrlimit(RLIMIT_CORE, &core);
+  // Below the runner's priority, for good: however many processes the step starts, the runner
+  // gets the CPU to enforce its limits. SCHED_IDLE: the step runs whenever the runner does not
+  // want the CPU, and a waking runner preempts it at once (measured with 120 spinning processes
+  // in a 0.5 CPU container: the deadline seen ~0.1-0.3 s late, against 1-2 s at nice 0). Leaving
+  // SCHED_IDLE or lowering the nice value again needs RLIMIT_NICE, pinned at 0 here, or a
+  // capability. nice 19 too, in case SCHED_IDLE is refused (some sandboxed kernels).
+  struct rlimit no_nice{0, 0};
+  ::setrlimit(RLIMIT_NICE, &no_nice);
+  ::setpriority(PRIO_PROCESS, 0, plan.nice);
+  if (plan.idle) {
+    struct sched_param idle{};
+    ::sched_setscheduler(0, SCHED_IDLE, &idle);
+  }
 
   // Make the student's processes the OOM killer's first choice, not the runner.
   int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -295,6 +315,8 @@ ChildPlan make_plan(const wire::Step& step, const std::string& workdir, const Op
   auto soft = static_cast<rlim_t>(std::ceil(time_s)) + 1;
   plan.cpu_soft = soft;
   plan.cpu_hard = soft + 1;
+  plan.nice = options.step_nice;
+  plan.idle = options.step_sched_idle;
   return plan;
 }
 
@@ -626,7 +648,8 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
       fds[n++] = {pidfd.get(), POLLIN, 0};
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-    int timeout = static_cast<int>(std::min<std::int64_t>(left, pidfd.open() ? 1000 : 10));
+    int timeout =
+        static_cast<int>(std::min<std::int64_t>(left, pidfd.open() ? kSuperviseTickMs : 10));
     int ready = ::poll(fds, static_cast<nfds_t>(n), timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;

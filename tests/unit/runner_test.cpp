@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -294,6 +295,20 @@ TEST_F(RunnerTest, BadBundleDocumentIsARunnerError) {
   // The message quotes foreign bytes; the report must still be valid JSON.
   auto parsed = gradeq::wire::report_from_json(gradeq::runner::report_json(report));
   EXPECT_THAT(parsed.runner_error, HasSubstr("bad bundle"));
+}
+
+TEST_F(RunnerTest, StepProcessesRunBelowTheRunnersPriority) {
+  // SCHED_IDLE and nice 19, which they cannot undo (RLIMIT_NICE 0, no CAP_SYS_NICE): however
+  // many processes a step starts, the runner gets the CPU to see its deadlines (the sandbox's
+  // proof: test-suites/hostile-c "spinners" and "forkbomb" end within bounds of 1 s).
+  errno = 0;
+  const int mine = ::getpriority(PRIO_PROCESS, 0);
+  auto r = run(step("nice; chrt -p $$; grep 'Max nice' /proc/self/limits"));
+  EXPECT_THAT(r.stdout_data, ::testing::StartsWith("19\n"));
+  EXPECT_THAT(r.stdout_data, HasSubstr("scheduling policy: SCHED_IDLE"));
+  EXPECT_THAT(r.stdout_data, ::testing::MatchesRegex("(.|\n)*Max nice priority +0 +0 *\n"))
+      << "RLIMIT_NICE 0: no way back";
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), mine) << "the runner itself keeps its priority";
 }
 
 TEST_F(RunnerTest, EmptyDirectoryRemovesEverythingInsideAndFollowsNoLink) {

@@ -13,6 +13,10 @@
 // it also kills every other process in the container between steps, and frees what a step can
 // leave behind without a process: System V IPC objects and files in /dev/shm and /dev/mqueue
 // (memory charged to the container that would otherwise starve the next tests).
+//
+// Step processes run under SCHED_IDLE at nice 19 and the runner wakes at least every 50 ms while
+// it supervises: a step that fills the pids limit with CPU burners must not keep the runner (same
+// cgroup, same 0.5 CPU) from seeing the wall-clock deadline.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +42,10 @@ struct Options {
   bool release_ipc_after_step = false;
   std::string sysvipc_dir = "/proc/sysvipc";
   std::vector<std::string> scratch_dirs{"/dev/shm", "/dev/mqueue"};
+  // Step processes run at this niceness and, if step_sched_idle, under SCHED_IDLE (they cannot
+  // undo either), so that the runner wins the CPU whenever it wants it.
+  int step_nice = 19;
+  bool step_sched_idle = true;
   std::string shell = "/bin/sh";
   // How long to keep reading output after a step ended (its leftovers were killed) before giving
   // up on a pipe held open by a process outside the group.
