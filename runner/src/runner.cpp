@@ -236,10 +236,6 @@ struct ChildPlan {
 [[noreturn]] void run_child(const ChildPlan& plan, int in_fd, int out_fd, int err_fd,
                             int report_fd) {
   ::setpgid(0, 0);
-  // The runner is not dumpable (so that student code cannot ptrace it or open /proc/1/fd);
-  // the child must be, to adjust its own oom_score_adj. Nothing but the runner lives in the
-  // container at this point, and exec replaces this memory image.
-  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
@@ -282,6 +278,10 @@ struct ChildPlan {
     ::sched_setscheduler(0, SCHED_IDLE, &idle);
   }
 
+  // The runner is not dumpable (so that student code cannot ptrace it or open /proc/1/fd); the
+  // child must be, to adjust its own oom_score_adj. Only now, when none of the runner's
+  // descriptors (its stdout carries the report) is left in it; exec replaces this memory image.
+  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   // Make the student's processes the OOM killer's first choice, not the runner.
   int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   if (adj >= 0) {
