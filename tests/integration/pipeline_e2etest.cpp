@@ -1,13 +1,22 @@
 // The whole path a submission takes, against the real services: producer -> PostgreSQL +
 // RabbitMQ -> grader -> Docker -> PostgreSQL. Every sample suite in test-suites/ is graded and
-// each submission's score and failed tests are compared with the suite's grades.yaml.
+// each submission's score, failed tests and (where grades.yaml names them) per-test verdicts are
+// compared with the suite's grades.yaml. The hostile suites (test-suites/hostile-*) go through
+// the same path; afterwards no container of this grader may be left, the grader's memory must
+// not have grown with the floods, and stored output must be capped.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
+
+#include <boost/process/child.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/search_path.hpp>
 
 #include <pqxx/pqxx>
 #include <yaml-cpp/yaml.h>
@@ -23,9 +32,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How late after its limit a time_limit test may end: the runner must get the CPU to see the
+// deadline even when the test fills the container with spinning processes (hostile-c
+// "spinners", "forkbomb": 2.5-3.1 s for a 1 s limit before step processes ran under SCHED_IDLE,
+// at most 1.36 s since), then kill and reap them before the time is taken.
+constexpr long kTimeLimitSlackMs = 600;
+
 class PipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Credentials in the grader's own environment, as a deployed grader has them: none of this
+    // may reach student code (test-suites/hostile-python/submissions/env-creds looks for it).
+    ::setenv("GRADEQ_E2E_PASSWORD", "hunter2", 1);
+    ::setenv("GRADEQ_E2E_BROKER_URL", "amqp://gradeq:hunter2@127.0.0.1:5672/%2f", 1);
     db_ = new testing::TempDatabase();
     topology_.prefix = "gradeq-test-" + testing::unique_token();
     amqp::declare_topology(testing::amqp_url(), topology_);
@@ -35,6 +54,7 @@ class PipelineTest : public ::testing::Test {
     gs.amqp_url = testing::amqp_url();
     gs.queue_prefix = topology_.prefix;
     gs.concurrency = 2;
+    gs.grader_id = grader_id_;
     stop_ = false;
     grader_ = new std::thread([gs] { grader::run(gs, *sandbox_, stop_); });
   }
@@ -62,6 +82,9 @@ class PipelineTest : public ::testing::Test {
     return tx.exec1(sql)[0].as<long>();
   }
 
+  // This grader's label value: the engine may be shared with other tests running at the same
+  // time, so "no container left" is asked about this grader's containers only.
+  static inline const std::string grader_id_ = "e2e-" + testing::unique_token();
   static inline testing::TempDatabase* db_ = nullptr;
   static inline amqp::Topology topology_;
   static inline DockerSandbox* sandbox_ = nullptr;
@@ -72,7 +95,36 @@ class PipelineTest : public ::testing::Test {
 struct Expected {
   double score;
   std::vector<std::string> failed;
+  std::map<std::string, std::string> verdicts;  // test -> verdict; only the tests named
 };
+
+// The resident set of this process (the grader runs in it), in KiB.
+long vm_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// IDs of the containers that carry all of `labels`, running or not.
+std::vector<std::string> containers_labelled(const std::vector<std::string>& labels) {
+  namespace bp = boost::process;
+  std::vector<std::string> args{"ps", "-a", "-q"};
+  for (const auto& l : labels) {
+    args.push_back("--filter");
+    args.push_back("label=" + l);
+  }
+  bp::ipstream out;
+  bp::child docker(bp::search_path("docker"), args, bp::std_out > out, bp::std_err > bp::null);
+  std::vector<std::string> ids;
+  for (std::string line; std::getline(out, line);) {
+    if (!line.empty()) ids.push_back(line);
+  }
+  docker.wait();
+  if (docker.exit_code() != 0) ids.push_back("(docker ps failed)");
+  return ids;
+}
 
 std::vector<std::string> files_in(const fs::path& dir) {
   std::vector<std::string> files;
@@ -84,10 +136,14 @@ std::vector<std::string> files_in(const fs::path& dir) {
 }
 
 TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
+  const long rss_before = vm_rss_kb();
+  const auto started = std::chrono::steady_clock::now();
   auto settings = producer_settings();
   std::map<std::string, Expected> expected;  // "course/assignment/student"
+  std::map<std::string, double> time_limits;  // "course/assignment/test" -> seconds
   std::vector<std::string> batches;
   int suites = 0;
+  int hostile_programs = 0;
   for (const auto& entry : fs::directory_iterator(GRADEQ_SOURCE_DIR "/test-suites")) {
     fs::path suite = entry.path();
     if (!fs::exists(suite / "grades.yaml")) continue;
@@ -95,18 +151,30 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
     pg::AssignmentVersion stored;
     producer::add_assignment(settings, (suite / "spec.yaml").string(), &stored);
     std::string name = stored.spec.course + "/" + stored.spec.assignment;
+    for (const auto& t : stored.spec.tests) time_limits[name + "/" + t.name] = t.time_s;
+    // The hostile suites must say what every test of every submission comes to.
+    const bool hostile = suite.filename().string().rfind("hostile-", 0) == 0;
     batches.push_back(producer::submit_batch(settings, name, (suite / "submissions").string()).batch_id);
     producer::submit(settings, name, "solution", files_in(suite / "solution"));
 
     YAML::Node grades = YAML::LoadFile((suite / "grades.yaml").string());
     auto add = [&](const std::string& student, const YAML::Node& g) {
-      expected[name + "/" + student] = {g["score"].as<double>(),
-                                        g["failed_tests"].as<std::vector<std::string>>()};
+      Expected e{g["score"].as<double>(), g["failed_tests"].as<std::vector<std::string>>(), {}};
+      if (g["verdicts"]) e.verdicts = g["verdicts"].as<std::map<std::string, std::string>>();
+      if (hostile) {
+        EXPECT_EQ(e.verdicts.size(), stored.spec.tests.size())
+            << suite.filename() << "/grades.yaml: " << student << " needs a verdict for every test";
+      }
+      expected[name + "/" + student] = e;
     };
     add("solution", grades["solution"]);
-    for (const auto& kv : grades["students"]) add(kv.first.as<std::string>(), kv.second);
+    for (const auto& kv : grades["students"]) {
+      add(kv.first.as<std::string>(), kv.second);
+      if (hostile) ++hostile_programs;
+    }
   }
-  ASSERT_GE(suites, 3) << "test-suites/ must hold at least three suites";
+  ASSERT_GE(suites, 5) << "test-suites/ must hold the three sample suites and the hostile ones";
+  EXPECT_GE(hostile_programs, 15) << "test-suites/hostile-*: at least 15 hostile programs";
 
   for (const auto& batch : batches) {
     auto done = producer::wait_batch(settings, batch, std::chrono::minutes(15), nullptr);
@@ -131,11 +199,86 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
     EXPECT_DOUBLE_EQ(*row.score, it->second.score);
     EXPECT_EQ(row.failed_tests, it->second.failed);
   }
+  // Per-test verdicts, where grades.yaml names them (as staff and the LMS read them).
+  std::map<std::string, std::map<std::string, std::string>> verdicts;  // key -> test -> verdict
+  std::map<std::string, long> time_limit_ms;  // "course/assignment/student/test" -> duration
+  {
+    pqxx::connection c(db_->url());
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec(
+             "SELECT r.course || '/' || r.assignment || '/' || r.student, t.test_name, t.verdict,"
+             "       coalesce(t.duration_ms, -1)"
+             "  FROM gradeq.v_results r JOIN gradeq.v_test_results t USING (submission_id)")) {
+      verdicts[row[0].as<std::string>()][row[1].as<std::string>()] = row[2].as<std::string>();
+      if (row[2].as<std::string>() == "time_limit") {
+        time_limit_ms[row[0].as<std::string>() + "/" + row[1].as<std::string>()] = row[3].as<long>();
+      }
+    }
+  }
+  int checked = 0;
+  for (const auto& [key, e] : expected) {
+    for (const auto& [test, verdict] : e.verdicts) {
+      SCOPED_TRACE(key + " test " + test);
+      auto sub = verdicts.find(key);
+      ASSERT_NE(sub, verdicts.end()) << "no test results stored";
+      auto it = sub->second.find(test);
+      ASSERT_NE(it, sub->second.end()) << "grades.yaml names a test the submission does not have";
+      EXPECT_EQ(it->second, verdict);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 15 * 2);
+  // The wall clock holds, also against a container full of spinning processes.
+  for (const auto& [test, ms] : time_limit_ms) {
+    // "course/assignment/student/test" -> "course/assignment/test"
+    auto last = test.rfind('/');
+    auto student = test.rfind('/', last - 1);
+    const double limit_s = time_limits.at(test.substr(0, student) + test.substr(last));
+    EXPECT_LT(ms, static_cast<long>(limit_s * 1000) + kTimeLimitSlackMs) << test << " was stopped late";
+    std::printf("time_limit %s: %ld ms (limit %g s)\n", test.c_str(), ms, limit_s);
+  }
+
   // Exactly one result per submission, and no container left behind.
   EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), static_cast<long>(expected.size()));
   EXPECT_EQ(count("SELECT count(*) FROM (SELECT submission_id FROM gradeq.grading_runs"
                   " GROUP BY submission_id HAVING count(*) > 1) d"),
             0);
+  EXPECT_THAT(containers_labelled({"gradeq.managed=1", "gradeq.grader=" + grader_id_}),
+              ::testing::IsEmpty())
+      << "containers of this grader outlived their jobs";
+
+  // Floods were cut at the runner (64 KiB) and stored capped (8 KiB) with a visible marker.
+  pqxx::connection c(db_->url());
+  pqxx::read_transaction tx(c);
+  auto stored = [&](const std::string& assignment, const std::string& student,
+                    const std::string& column) {
+    auto r = tx.exec_params1("SELECT t." + column + " FROM gradeq.test_results t"
+                             "  JOIN gradeq.submissions s ON t.run_id = s.latest_run_id"
+                             "  JOIN gradeq.v_results v ON v.submission_id = s.id"
+                             " WHERE v.assignment = $1 AND v.student = $2 AND t.test_name = 'attack'",
+                             assignment, student);
+    return r[0].as<std::string>();
+  };
+  const std::size_t cap = grader::Settings{}.stored_output_cap;
+  for (const auto& [student, column] : {std::pair<std::string, std::string>{"stdout-flood", "stdout"},
+                                        {"stderr-flood", "stderr"}}) {
+    SCOPED_TRACE(student);
+    std::string text = stored("hostile-python", student, column);
+    EXPECT_GE(text.size(), cap);
+    EXPECT_LT(text.size(), cap + 200);
+    EXPECT_THAT(text, ::testing::HasSubstr("[... output truncated by gradeq: 65536 bytes in all"));
+  }
+  // NUL bytes and invalid UTF-8 were stored, as replacement characters, with the rest.
+  std::string binary = stored("hostile-python", "binary-output", "stdout");
+  EXPECT_THAT(binary, ::testing::HasSubstr("blocked\xe2\x90\x80\xe2\x90\x80\xef\xbf\xbd"));
+  EXPECT_THAT(stored("hostile-python", "binary-output", "stderr"),
+              ::testing::StartsWith("\xe2\x90\x80\xe2\x90\x80"));
+
+  // The grader kept its memory through all of it.
+  const long rss_after = vm_rss_kb();
+  std::printf("grader RSS %ld KiB -> %ld KiB; suites graded in %.1f s\n", rss_before, rss_after,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "the grader's RSS grew by more than 64 MiB";
 }
 
 TEST_F(PipelineTest, AnInvalidSpecStoresNothing) {

@@ -1,0 +1,2 @@
+# The reference "attacker": attempts nothing, so nothing can have worked.
+print("blocked")
