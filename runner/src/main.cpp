@@ -1,5 +1,12 @@
 // gradeq-runner: one gradeq.bundle/v1 on stdin, one gradeq.report/v1 on stdout, exit 0.
 // See gradeq/runner.hpp for what it does; this file only wires the process.
+//
+// It must be PID 1 of its container: only then do signals from student code bounce off it, and
+// only then may it kill every other process after a step. Under an init process (docker run
+// --init) a student's process can ptrace or stop PID 1, outlive its step, and write a report of
+// its own to the container's stdout (measured: the forged report arrived first). So it refuses:
+// anywhere else than PID 1 the report is a runner_error (a system fault, never a grade), unless
+// started with --not-in-container (by hand, on a host, for debugging).
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -28,7 +35,7 @@ void ensure_standard_fds() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   struct sigaction ignore;
   std::memset(&ignore, 0, sizeof ignore);
   ignore.sa_handler = SIG_IGN;
@@ -54,7 +61,14 @@ int main() {
     // Its own IPC namespace too (Docker's default): the System V objects and /dev/shm are the
     // student's alone, and are freed after every step.
     options.release_ipc_after_step = options.kill_everything_after_step;
-    report = gradeq::runner::run_document(input, options);
+    const bool on_host = argc == 2 && std::strcmp(argv[1], "--not-in-container") == 0;
+    if (::getpid() != 1 && !on_host) {
+      report.runner_error =
+          "the runner is not PID 1 of its container (pid " + std::to_string(::getpid()) +
+          "; docker run --init?): student code could outlive its steps and forge the report";
+    } else {
+      report = gradeq::runner::run_document(input, options);
+    }
   } catch (const std::exception& e) {
     report = gradeq::wire::Report{};
     report.runner_error = std::string("runner failed: ") + e.what();
