@@ -40,9 +40,14 @@ if [ $# -gt 0 ]; then
   languages=("$@")
 else
   languages=()
+  # A runner image is a folder whose Dockerfile bakes in the runner; the others under images/
+  # (gradeq, postgres, rabbitmq: the deployment's images) are built by docker-compose.
   for d in "$here"/*/; do
     name="$(basename "$d")"
-    [ "$name" != base ] && [ -f "$d/Dockerfile" ] && languages+=("$name")
+    if [ -f "$d/Dockerfile" ] &&
+       grep -q '^COPY gradeq-runner /usr/local/bin/gradeq-runner' "$d/Dockerfile"; then
+      languages+=("$name")
+    fi
   done
 fi
 
