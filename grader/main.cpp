@@ -2,11 +2,7 @@
 //
 // Runs until SIGTERM or SIGINT, then finishes the jobs in hand, acks them and exits 0.
 // Exit codes: 0 stopped cleanly; 1 bad configuration; 2 a system fault it could not recover from.
-#include <signal.h>
-
-#include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -19,21 +15,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 
-// Removes containers left behind by graders of this host that are gone: their label
-// gradeq.grader is host:pid with no such process, or our own id (a previous incarnation, as in
-// a restarted grader container where the pid repeats). Other hosts' containers are theirs.
-int reap_orphans(gradeq::DockerSandbox& sandbox, const std::string& me) {
-  std::string host = me.substr(0, me.rfind(':'));
-  int removed = 0;
-  for (const auto& id : sandbox.label_values("gradeq.managed=1", "gradeq.grader")) {
-    auto colon = id.rfind(':');
-    if (colon == std::string::npos || id.substr(0, colon) != host) continue;
-    long pid = std::strtol(id.c_str() + colon + 1, nullptr, 10);
-    bool alive = id != me && pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-    if (!alive) removed += sandbox.reap("gradeq.grader=" + id);
-  }
-  return removed;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,7 +74,7 @@ int main(int argc, char** argv) {
   try {
     DockerSandbox sandbox(s.docker);
     if (s.grader_id.empty()) s.grader_id = grader::default_grader_id();
-    int reaped = reap_orphans(sandbox, s.grader_id);
+    int reaped = reap_orphaned_containers(sandbox, s.grader_id);
     if (reaped) spdlog::warn("removed {} container(s) left behind by graders that died", reaped);
     grader::run(s, sandbox, g_stop);
   } catch (const std::exception& e) {

@@ -429,6 +429,7 @@ TEST(DockerSandboxArgs, CommandLineMatchesTheArchitecture) {
       "--pids-limit", "128", "--read-only",
       "--tmpfs", "/sandbox:rw,exec,size=16m,uid=65534,gid=65534",
       "--tmpfs", "/tmp:rw,exec,size=16m,uid=65534,gid=65534",
+      "--shm-size", "16m",
       "-w", "/sandbox", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
       "--user", "65534:65534", "--pull", "never", "--log-driver", "none",
       "gradeq-runner-python:latest", "/usr/local/bin/gradeq-runner"};
@@ -458,6 +459,29 @@ TEST(DockerSandboxArgs, ARuntimeIsSelectedByNameAndOnlyByName) {
   EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
   r.runtime = "runc --privileged";
   EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
+}
+
+TEST_F(DockerSandboxTest, OrphansOfDeadGradersOfThisHostAreReapedOthersAreLeft) {
+  // Containers as graders leave them: one of a dead grader of this host, one of a live grader
+  // of this host (pid 1 is always alive), one of another host, one of "me" (a previous
+  // incarnation with the same host:pid).
+  const std::string host = "reaptest-" + token_;
+  const std::string me = host + ":4242";
+  auto start = [&](const std::string& grader, const std::string& suffix) {
+    std::string cmd = "docker run -d --name gradeq-reap-" + token_ + suffix +
+                      " --label gradeq.managed=1 --label gradeq.test=" + token_ +
+                      " --label gradeq.grader=" + grader +
+                      " --network none debian:bookworm-slim sleep 300 >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  };
+  start(host + ":999999999", "-dead");
+  start(host + ":1", "-live");
+  start("elsewhere-" + token_ + ":999999999", "-other");
+  start(me, "-me");
+  EXPECT_EQ(reap_orphaned_containers(sandbox_, me), 2);
+  auto left = sandbox_.label_values("gradeq.test=" + token_, "gradeq.grader");
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"elsewhere-" + token_ + ":999999999", host + ":1"}));
 }
 
 TEST_F(DockerSandboxTest, ARuntimeTheEngineDoesNotKnowIsASandboxError) {

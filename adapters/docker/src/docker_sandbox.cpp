@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <iomanip>
 #include <memory>
 #include <random>
@@ -366,6 +367,9 @@ std::vector<std::string> DockerSandbox::run_arguments(const SandboxRequest& requ
                            "--read-only",
                            "--tmpfs", workdir + tmpfs_opts,
                            "--tmpfs", "/tmp" + tmpfs_opts,
+                           // /dev/shm is a tmpfs too: without this it is 64 MB, four times the
+                           // work dir, and its pages count against the memory limit.
+                           "--shm-size", std::to_string(limits.tmpfs_mb) + "m",
                            "-w", workdir,
                            "--cap-drop", "ALL",
                            "--security-opt", "no-new-privileges",
@@ -520,6 +524,19 @@ bool DockerSandbox::image_exists(const std::string& image) {
   if (r.exit_code == 0) return true;
   if (r.err.find("No such image") != std::string::npos) return false;
   throw SandboxError(docker_failure("docker image inspect " + image + " failed", r));
+}
+
+int reap_orphaned_containers(DockerSandbox& sandbox, const std::string& me) {
+  const std::string host = me.substr(0, me.rfind(':'));
+  int removed = 0;
+  for (const auto& id : sandbox.label_values("gradeq.managed=1", "gradeq.grader")) {
+    auto colon = id.rfind(':');
+    if (colon == std::string::npos || id.substr(0, colon) != host) continue;
+    long pid = std::strtol(id.c_str() + colon + 1, nullptr, 10);
+    bool alive = id != me && pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    if (!alive) removed += sandbox.reap("gradeq.grader=" + id);
+  }
+  return removed;
 }
 
 }  // namespace gradeq

@@ -71,4 +71,10 @@ class DockerSandbox : public Sandbox {
   std::chrono::milliseconds command_timeout_{60000};
 };
 
+// Removes the containers that graders of this host left behind when they died: those labelled
+// gradeq.grader=HOST:PID whose PID is no longer alive, and those labelled with `me` (a previous
+// incarnation: in a restarted grader container the pid repeats). Containers of other hosts are
+// theirs to reap. `me` is this grader's HOST:PID. Returns how many were removed.
+int reap_orphaned_containers(DockerSandbox& sandbox, const std::string& me);
+
 }  // namespace gradeq
