@@ -89,6 +89,19 @@ class Fd {
   int fd_ = -1;
 };
 
+// The descriptors one poll() waits on; add() skips a closed one and returns -1 for it.
+struct PollSet {
+  struct pollfd fds[4];
+  int n = 0;
+  int add(const Fd& fd, short events) {
+    if (!fd.open()) return -1;
+    fds[n] = {fd.get(), events, 0};
+    return n++;
+  }
+  bool ready(int i) const { return i >= 0 && fds[i].revents != 0; }
+  int wait(int timeout_ms) { return ::poll(fds, static_cast<nfds_t>(n), timeout_ms); }
+};
+
 struct Pipe {
   Fd read;
   Fd write;
@@ -628,29 +641,15 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
       kill_reason = Kill::timeout;
       break;
     }
-    struct pollfd fds[4];
-    int n = 0;
-    int in_i = -1, out_i = -1, err_i = -1, pid_i = -1;
-    if (in.write.open()) {
-      in_i = n;
-      fds[n++] = {in.write.get(), POLLOUT, 0};
-    }
-    if (out.read.open()) {
-      out_i = n;
-      fds[n++] = {out.read.get(), POLLIN, 0};
-    }
-    if (err.read.open()) {
-      err_i = n;
-      fds[n++] = {err.read.get(), POLLIN, 0};
-    }
-    if (pidfd.open()) {
-      pid_i = n;
-      fds[n++] = {pidfd.get(), POLLIN, 0};
-    }
+    PollSet set;
+    const int in_i = set.add(in.write, POLLOUT);
+    const int out_i = set.add(out.read, POLLIN);
+    const int err_i = set.add(err.read, POLLIN);
+    const int pid_i = set.add(pidfd, POLLIN);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     int timeout =
         static_cast<int>(std::min<std::int64_t>(left, pidfd.open() ? kSuperviseTickMs : 10));
-    int ready = ::poll(fds, static_cast<nfds_t>(n), timeout);
+    int ready = set.wait(timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
       result.error = errno_text("poll", errno);
@@ -661,7 +660,7 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
       if (!pidfd.open()) exit_ready = true;
       continue;
     }
-    if (in_i >= 0 && fds[in_i].revents) {
+    if (set.ready(in_i)) {
       std::size_t todo = std::min(kChunk, step.stdin_data.size() - in_off);
       ssize_t w = ::write(in.write.get(), step.stdin_data.data() + in_off, todo);
       if (w > 0) {
@@ -671,17 +670,13 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
         in.write.reset();  // EPIPE: the program does not read its input; that is fine
       }
     }
-    if (out_i >= 0 && fds[out_i].revents) {
-      read_some(out.read, result.stdout_data, cap, out_exceeded);
-    }
-    if (err_i >= 0 && fds[err_i].revents) {
-      read_some(err.read, result.stderr_data, cap, err_exceeded);
-    }
+    if (set.ready(out_i)) read_some(out.read, result.stdout_data, cap, out_exceeded);
+    if (set.ready(err_i)) read_some(err.read, result.stderr_data, cap, err_exceeded);
     if (out_exceeded || err_exceeded) {
       kill_reason = Kill::output;
       break;
     }
-    if (pid_i >= 0 && fds[pid_i].revents) exit_ready = true;
+    if (set.ready(pid_i)) exit_ready = true;
     if (!pidfd.open()) exit_ready = true;
   }
 
@@ -704,22 +699,14 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
   while (out.read.open() || err.read.open()) {
     auto now = Clock::now();
     if (now >= drain_deadline) break;
-    struct pollfd fds[2];
-    int n = 0;
-    int out_i = -1, err_i = -1;
-    if (out.read.open()) {
-      out_i = n;
-      fds[n++] = {out.read.get(), POLLIN, 0};
-    }
-    if (err.read.open()) {
-      err_i = n;
-      fds[n++] = {err.read.get(), POLLIN, 0};
-    }
+    PollSet set;
+    const int out_i = set.add(out.read, POLLIN);
+    const int err_i = set.add(err.read, POLLIN);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drain_deadline - now).count() + 1;
-    int ready = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left));
+    int ready = set.wait(static_cast<int>(left));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
-    if (out_i >= 0 && fds[out_i].revents) {
+    if (set.ready(out_i)) {
       if (out_exceeded) {
         std::string sink;
         bool ignored = false;
@@ -728,7 +715,7 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
         read_some(out.read, result.stdout_data, cap, out_exceeded);
       }
     }
-    if (err_i >= 0 && fds[err_i].revents) {
+    if (set.ready(err_i)) {
       if (err_exceeded) {
         std::string sink;
         bool ignored = false;
