@@ -29,6 +29,14 @@ std::string read_bytes(const fs::path& path) {
   return buffer.str();
 }
 
+// One InputError listing every problem, so that a batch is corrected in one round.
+void throw_if_any(const std::string& headline, const std::vector<std::string>& problems) {
+  if (problems.empty()) return;
+  std::string text = headline;
+  for (const auto& p : problems) text += "\n  " + p;
+  throw InputError(text);
+}
+
 bool valid_student(const std::string& id) {
   static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,127})");
   return std::regex_match(id, re);
@@ -101,11 +109,7 @@ SubmitResult store_and_publish(const Settings& settings, const std::string& assi
       problems.push_back(s.student + ": " + p);
     }
   }
-  if (!problems.empty()) {
-    std::string text = "nothing was submitted:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw InputError(text);
-  }
+  throw_if_any("nothing was submitted:", problems);
   auto [ids, batch_id] = store.add_submissions(version, submissions, lane, batch_label);
   std::vector<Job> jobs;
   for (const auto& id : ids) jobs.push_back({id, 1, lane});
@@ -190,11 +194,7 @@ SubmitResult submit_batch(const Settings& settings, const std::string& assignmen
               [](const wire::File& a, const wire::File& b) { return a.path < b.path; });
     submissions.push_back(std::move(s));
   }
-  if (!problems.empty()) {
-    std::string text = "nothing was submitted:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw InputError(text);
-  }
+  throw_if_any("nothing was submitted:", problems);
   return store_and_publish(settings, assignment, submissions, lane,
                            fs::path(dir).lexically_normal().string());
 }

@@ -70,12 +70,6 @@ class GraderTest : public ::testing::Test {
     return to_json(Job{id, attempt, Lane::interactive});
   }
 
-  long count(const std::string& sql) {
-    pqxx::connection c(db.url());
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
   std::string status(const std::string& id) {
     pqxx::connection c(db.url());
     pqxx::read_transaction tx(c);
@@ -106,7 +100,7 @@ TEST_F(GraderTest, GradesStoresAndAcksOnceThenAcksDuplicatesWithoutWriting) {
   EXPECT_EQ(handler.handle(message(id), &outcome), amqp::Disposition::ack);
   EXPECT_EQ(outcome, grader::Outcome::duplicate);
   EXPECT_EQ(sandbox.requests.size(), 1u) << "a duplicate delivery must not run the code again";
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 1);
   auto rows = store.gradebook(std::nullopt, std::nullopt, std::nullopt);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_DOUBLE_EQ(*rows[0].score, 1);
@@ -146,7 +140,7 @@ TEST_F(GraderTest, SystemFaultsRequeueAndThenMarkErrorNeverAGrade) {
   EXPECT_EQ(outcome, grader::Outcome::gave_up);
   EXPECT_THAT(status(id), ::testing::StartsWith("error:system error after 3 attempts"));
   EXPECT_THAT(status(id), ::testing::HasSubstr("Docker daemon"));
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), 0) << "nothing charged to the student";
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 0) << "nothing charged to the student";
 }
 
 TEST_F(GraderTest, ARunnerFailureIsASystemFaultNotAGrade) {
@@ -158,7 +152,7 @@ TEST_F(GraderTest, ARunnerFailureIsASystemFaultNotAGrade) {
   grader::JobHandler handler(settings, sandbox);
   std::string id = submit("dov");
   EXPECT_THROW(handler.handle(message(id)), std::exception);
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 0);
 }
 
 TEST_F(GraderTest, PoisonIsRejectedAndSupersededAttemptsAreAckedUnrun) {

@@ -76,12 +76,6 @@ class PipelineTest : public ::testing::Test {
     return s;
   }
 
-  static long count(const std::string& sql) {
-    pqxx::connection c(db_->url());
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
   // This grader's label value: the engine may be shared with other tests running at the same
   // time, so "no container left" is asked about this grader's containers only.
   static inline const std::string grader_id_ = "e2e-" + testing::unique_token();
@@ -181,7 +175,7 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
     ASSERT_TRUE(done.has_value()) << "batch " << batch << " did not finish";
   }
   // The single (interactive) submissions are not in a batch: wait for them too.
-  for (int i = 0; i < 600 && count("SELECT count(*) FROM gradeq.submissions WHERE status IN "
+  for (int i = 0; i < 600 && db_->count("SELECT count(*) FROM gradeq.submissions WHERE status IN "
                                    "('queued','running')") > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
@@ -239,8 +233,8 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
   }
 
   // Exactly one result per submission, and no container left behind.
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), static_cast<long>(expected.size()));
-  EXPECT_EQ(count("SELECT count(*) FROM (SELECT submission_id FROM gradeq.grading_runs"
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.grading_runs"), static_cast<long>(expected.size()));
+  EXPECT_EQ(db_->count("SELECT count(*) FROM (SELECT submission_id FROM gradeq.grading_runs"
                   " GROUP BY submission_id HAVING count(*) > 1) d"),
             0);
   EXPECT_THAT(containers_labelled({"gradeq.managed=1", "gradeq.grader=" + grader_id_}),
@@ -287,7 +281,7 @@ TEST_F(PipelineTest, AnInvalidSpecStoresNothing) {
   std::ofstream(dir / "spec.yaml") << "course: cs101\nassignment: broken\nlanguage: cobol\n"
                                       "files: [a.py]\nrun: python3 a.py\ntests:\n  - name: t\n"
                                       "    expect_stdout: x\n    timout: 3\n";
-  auto before = count("SELECT count(*) FROM gradeq.assignment_versions");
+  auto before = db_->count("SELECT count(*) FROM gradeq.assignment_versions");
   try {
     producer::add_assignment(producer_settings(), (dir / "spec.yaml").string());
     FAIL() << "an invalid spec was accepted";
@@ -296,7 +290,7 @@ TEST_F(PipelineTest, AnInvalidSpecStoresNothing) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("spec.yaml:3:11:"));
     EXPECT_THAT(e.what(), ::testing::HasSubstr("spec.yaml:9:5: unknown key \"timout\""));
   }
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.assignment_versions"), before);
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.assignment_versions"), before);
   fs::remove_all(dir);
 }
 
@@ -310,11 +304,11 @@ TEST_F(PipelineTest, ASubmissionMissingARequiredFileStoresAndPublishesNothing) {
   fs::create_directories(dir / "yan");
   std::ofstream(dir / "zoe" / "notes.txt") << "forgot the code\n";
   for (const auto& f : stored.spec.files) std::ofstream(dir / "yan" / f) << "print(1)\n";
-  auto before = count("SELECT count(*) FROM gradeq.submissions");
+  auto before = db_->count("SELECT count(*) FROM gradeq.submissions");
   std::string name = stored.spec.course + "/" + stored.spec.assignment;
   EXPECT_THROW(producer::submit_batch(settings, name, dir.string()), producer::InputError);
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions"), before);
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.batches WHERE label LIKE '%gradeq-batch-%'"), 0);
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.submissions"), before);
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.batches WHERE label LIKE '%gradeq-batch-%'"), 0);
   fs::remove_all(dir);
 }
 

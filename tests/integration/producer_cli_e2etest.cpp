@@ -60,12 +60,6 @@ class ProducerCliTest : public ::testing::Test {
     return s.str();
   }
 
-  long count(const std::string& sql) {
-    pqxx::connection c(db.url());
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
   std::string suite(const std::string& name) { return GRADEQ_SOURCE_DIR "/test-suites/" + name; }
 
   testing::TempDatabase db;
@@ -82,7 +76,7 @@ TEST_F(ProducerCliTest, AnInvalidSpecExitsOneNamingEveryProblemAndStoresNothing)
   EXPECT_THAT(r.err, HasSubstr("spec.yaml:6:10: unknown key \"timout\" (did you mean \"time_s\"?)"));
   EXPECT_THAT(r.err, HasSubstr("spec.yaml:10:14:"));
   EXPECT_THAT(r.err, HasSubstr("nothing was stored"));
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.assignment_versions"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.assignment_versions"), 0);
 }
 
 TEST_F(ProducerCliTest, AddingTheSameSpecTwiceKeepsOneVersion) {
@@ -103,7 +97,7 @@ TEST_F(ProducerCliTest, ABrokerThatIsDownIsExitTwoAndRepublishRecovers) {
   EXPECT_THAT(r.err, HasSubstr("stored but their jobs were not published"));
   EXPECT_THAT(r.err, HasSubstr("republish"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("guest:guest"))) << "no password in messages";
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions WHERE status = 'queued'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'queued'"), 1);
 
   Outcome again = producer("republish");
   EXPECT_EQ(again.status, 0) << again.err;
@@ -133,7 +127,7 @@ TEST_F(ProducerCliTest, UnknownAssignmentsAndBatchesAreInputErrors) {
   Outcome w = producer("wait 6f1c2a34-0000-4000-8000-000000000001");
   EXPECT_EQ(w.status, 1);
   EXPECT_THAT(w.err, HasSubstr("no batch"));
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions"), 0);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions"), 0);
 }
 
 }  // namespace

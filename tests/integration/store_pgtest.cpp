@@ -51,12 +51,6 @@ class StoreTest : public ::testing::Test {
     return store.add_submissions(v, {s}, Lane::interactive, std::nullopt).first.at(0);
   }
 
-  long count(const std::string& sql) {
-    pqxx::connection c(db.url());
-    pqxx::read_transaction tx(c);
-    return tx.exec1(sql)[0].as<long>();
-  }
-
   // A result in which test "two" failed.
   static GradeResult result_with_two_failed() {
     GradeResult r;
@@ -82,7 +76,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, MigrationsAreRecordedAndIdempotent) {
   EXPECT_THAT(pg::migrate(db.url(), GRADEQ_SOURCE_DIR "/migrations"), IsEmpty());
-  EXPECT_EQ(count("SELECT count(*) FROM public.gradeq_schema_migrations"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), 1);
 }
 
 TEST_F(StoreTest, ConcurrentMigrationsWaitForEachOther) {
@@ -165,8 +159,8 @@ TEST_F(StoreTest, ResultIsStoredOnceAndTheViewsShowIt) {
   pg::ResultTimes times{std::chrono::system_clock::now(), 250};
   EXPECT_TRUE(store.store_result(job, result_with_two_failed(), times, "test", 8192));
   EXPECT_FALSE(store.store_result(job, result_with_two_failed(), times, "test", 8192));
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.grading_runs"), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.test_results"), 3);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.test_results"), 3);
 
   pqxx::connection c(db.url());
   pqxx::read_transaction tx(c);
@@ -228,7 +222,7 @@ TEST_F(StoreTest, ErrorIsASystemFaultWithAReasonAndNeverOverwritesAGrade) {
   ASSERT_TRUE(store.store_result({graded, 1, Lane::bulk}, result_with_two_failed(),
                                  {std::chrono::system_clock::now(), 1}, "t", 100));
   store.mark_error({graded, 1, Lane::bulk}, "late fault");
-  EXPECT_EQ(count("SELECT count(*) FROM gradeq.submissions WHERE status = 'graded'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'graded'"), 1);
 }
 
 TEST_F(StoreTest, ReportingRoleSeesViewsButNotSourceOrExpectations) {

@@ -47,6 +47,12 @@ TempDatabase::TempDatabase() : name_("gradeq_test_" + unique_token()) {
   pg::migrate(url_, GRADEQ_SOURCE_DIR "/migrations");
 }
 
+long TempDatabase::count(const std::string& sql) const {
+  pqxx::connection c(url_);
+  pqxx::read_transaction tx(c);
+  return tx.exec1(sql)[0].as<long>();
+}
+
 TempDatabase::~TempDatabase() {
   try {
     pqxx::connection admin(database_url());

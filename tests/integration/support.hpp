@@ -26,6 +26,8 @@ class TempDatabase {
   TempDatabase& operator=(const TempDatabase&) = delete;
   const std::string& url() const { return url_; }
   const std::string& name() const { return name_; }
+  // The single number a query such as "SELECT count(*) FROM ..." returns.
+  long count(const std::string& sql) const;
 
  private:
   std::string name_;
