@@ -24,11 +24,19 @@ auto guarded(const char* what, F&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const pqxx::broken_connection& e) {
-    throw DatabaseError(std::string(what) + ": database connection lost: " + e.what());
+    throw Unavailable(std::string(what) + ": database connection lost: " + e.what());
   } catch (const pqxx::in_doubt_error& e) {
-    throw DatabaseError(std::string(what) + ": transaction outcome unknown: " + e.what());
+    throw Unavailable(std::string(what) + ": transaction outcome unknown: " + e.what());
   } catch (const pqxx::sql_error& e) {
+    // Class 08 (connection exception) and 57 (operator intervention: admin shutdown, cannot
+    // connect now, crash shutdown) mean the server went away, not that the statement is wrong.
+    const std::string state = e.sqlstate();
+    if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0) {
+      throw Unavailable(std::string(what) + ": database unavailable: " + e.what());
+    }
     throw DatabaseError(std::string(what) + ": " + e.what());
+  } catch (const pqxx::failure& e) {  // libpq reported a failure outside any statement
+    throw Unavailable(std::string(what) + ": database failure: " + e.what());
   }
 }
 
@@ -41,6 +49,38 @@ std::vector<std::string> parse_text_array(const pqxx::field& f) {
     if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
   }
   return out;
+}
+
+// {a,b,c}: a PostgreSQL array literal of values that need no quoting (uuids, integers).
+template <typename T, typename F>
+std::string array_literal(const std::vector<T>& items, F&& field) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += field(items[i]);
+  }
+  return out + "}";
+}
+
+std::string ids_of(const std::vector<Job>& jobs) {
+  return array_literal(jobs, [](const Job& j) { return j.submission_id; });
+}
+std::string attempts_of(const std::vector<Job>& jobs) {
+  return array_literal(jobs, [](const Job& j) { return std::to_string(j.attempt); });
+}
+
+Job job_of(const pqxx::row& row) {
+  return {row[0].as<std::string>(), row[1].as<int>(),
+          lane_from_string(row[2].as<std::string>()).value_or(Lane::bulk)};
+}
+
+void mark_published_in(pqxx::work& tx, const std::vector<Job>& jobs) {
+  if (jobs.empty()) return;
+  tx.exec_params(
+      "UPDATE gradeq.jobs j SET published_at = now(), publish_count = j.publish_count + 1"
+      "  FROM unnest($1::uuid[], $2::int[]) AS x(id, attempt)"
+      " WHERE j.submission_id = x.id AND j.attempt = x.attempt",
+      ids_of(jobs), attempts_of(jobs));
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
@@ -110,7 +150,7 @@ class Store::Impl {
       try {
         conn_ = std::make_unique<pqxx::connection>(url_);
       } catch (const pqxx::broken_connection& e) {
-        throw DatabaseError(std::string("cannot connect to the database: ") + e.what());
+        throw Unavailable(std::string("cannot connect to the database: ") + e.what());
       }
     }
     return *conn_;
@@ -224,6 +264,11 @@ std::pair<std::vector<std::string>, std::string> Store::add_submissions(
       }
       ids.push_back(std::move(id));
     }
+    // The outbox: the jobs are part of the submissions' transaction, published after commit.
+    tx.exec_params(
+        "INSERT INTO gradeq.jobs (submission_id, attempt, lane)"
+        " SELECT id, 1, $2 FROM unnest($1::uuid[]) AS id",
+        array_literal(ids, [](const std::string& id) { return id; }), to_string(lane));
     tx.commit();
     return std::make_pair(ids, batch_id);
   });
@@ -293,15 +338,61 @@ std::vector<Job> Store::queued_jobs(const std::optional<std::string>& batch_id) 
         " ORDER BY submitted_at, id",
         batch_id ? batch_id->c_str() : nullptr);
     std::vector<Job> jobs;
-    for (const auto& row : r) {
-      jobs.push_back({row[0].as<std::string>(), row[1].as<int>(),
-                      lane_from_string(row[2].as<std::string>()).value_or(Lane::bulk)});
-    }
+    for (const auto& row : r) jobs.push_back(job_of(row));
     return jobs;
   });
 }
 
-Claim Store::claim(const Job& job, Work& work) {
+void Store::mark_published(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return;
+  impl_->run("mark published", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    mark_published_in(tx, jobs);
+    tx.commit();
+  });
+}
+
+SweepResult Store::sweep(const SweepPolicy& policy,
+                         const std::function<void(const std::vector<Job>&)>& publish) {
+  return impl_->run("sweep", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto unpublished = tx.exec_params(
+        "SELECT s.id, s.attempt, j.lane FROM gradeq.jobs j"
+        "  JOIN gradeq.submissions s ON s.id = j.submission_id AND s.attempt = j.attempt"
+        " WHERE j.published_at IS NULL AND s.status = 'queued'"
+        "   AND j.created_at < now() - make_interval(secs => $1)"
+        " ORDER BY j.created_at LIMIT $2 FOR UPDATE OF s, j SKIP LOCKED",
+        static_cast<double>(policy.unpublished_grace.count()), policy.limit);
+    auto expired = tx.exec_params(
+        "SELECT s.id, s.attempt, s.lane FROM gradeq.submissions s"
+        " WHERE s.status = 'running' AND s.lease_until < now()"
+        " ORDER BY s.lease_until LIMIT $1 FOR UPDATE OF s SKIP LOCKED",
+        policy.limit);
+    SweepResult out;
+    std::vector<Job> jobs;
+    for (const auto& row : unpublished) jobs.push_back(job_of(row));
+    out.unpublished = jobs.size();
+    std::vector<Job> late;
+    for (const auto& row : expired) late.push_back(job_of(row));
+    out.expired = late.size();
+    jobs.insert(jobs.end(), late.begin(), late.end());
+    if (jobs.empty()) return out;
+    publish(jobs);
+    mark_published_in(tx, jobs);
+    if (!late.empty()) {
+      tx.exec_params(
+          "UPDATE gradeq.submissions s SET lease_until = now() + make_interval(secs => $3)"
+          "  FROM unnest($1::uuid[], $2::int[]) AS x(id, attempt)"
+          " WHERE s.id = x.id AND s.attempt = x.attempt AND s.status = 'running'",
+          ids_of(late), attempts_of(late), static_cast<double>(policy.relet.count()));
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+Claim Store::claim(const Job& job, Work& work,
+                   const std::function<std::chrono::milliseconds(const Spec&)>& lease) {
   return impl_->run("claim submission", [&](pqxx::connection& c) {
     pqxx::work tx(c);
     auto r = tx.exec_params(
@@ -326,10 +417,12 @@ Claim Store::claim(const Job& job, Work& work) {
     for (const auto& f : files) {
       work.files.push_back({f[0].as<std::string>(), pqxx::binarystring(f[1]).str(), false});
     }
+    const double lease_s = lease ? static_cast<double>(lease(work.spec).count()) / 1000.0 : 3600.0;
     tx.exec_params(
-        "UPDATE gradeq.submissions SET status = 'running', picked_up_at = now(), error_reason = NULL"
+        "UPDATE gradeq.submissions SET status = 'running', picked_up_at = now(), error_reason = NULL,"
+        "  lease_until = now() + make_interval(secs => $2), deliveries = deliveries + 1"
         " WHERE id = $1::uuid",
-        job.submission_id);
+        job.submission_id, lease_s);
     tx.commit();
     return Claim::claimed;
   });
@@ -364,7 +457,7 @@ bool Store::store_result(const Job& job, const GradeResult& result, const Result
     }
     tx.exec_params(
         "UPDATE gradeq.submissions SET status = 'graded', latest_run_id = $2, error_reason = NULL,"
-        "  started_at = to_timestamp($3::double precision), finished_at = now()"
+        "  lease_until = NULL, started_at = to_timestamp($3::double precision), finished_at = now()"
         " WHERE id = $1::uuid",
         job.submission_id, run_id, iso_time(times.started));
     tx.commit();
@@ -376,10 +469,73 @@ void Store::mark_error(const Job& job, const std::string& reason) {
   impl_->run("mark error", [&](pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec_params(
-        "UPDATE gradeq.submissions SET status = 'error', error_reason = $2, finished_at = now()"
+        "UPDATE gradeq.submissions SET status = 'error', error_reason = $2, finished_at = now(),"
+        "  lease_until = NULL"
         " WHERE id = $1::uuid AND attempt = $3 AND status IN ('queued', 'running')",
         job.submission_id, storable_text(reason, 4096), job.attempt);
     tx.commit();
+  });
+}
+
+void Store::record_fault(const Job& job, const std::string& fault) {
+  impl_->run("record fault", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params("UPDATE gradeq.submissions SET last_fault = $2 WHERE id = $1::uuid AND attempt = $3",
+                   job.submission_id, storable_text(fault, 4096), job.attempt);
+    tx.commit();
+  });
+}
+
+DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter) {
+  return impl_->run("record dead letter", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    DeadLetterRecord out;
+    out.reason = letter.reason;
+    bool current = false;  // the letter is the job of the submission's attempt, not yet finished
+    bool exists = false;
+    if (letter.job) {
+      auto s = tx.exec_params(
+          "SELECT status, attempt, COALESCE(error_reason, ''), COALESCE(last_fault, '')"
+          "  FROM gradeq.submissions WHERE id = $1::uuid FOR UPDATE",
+          letter.job->submission_id);
+      if (s.empty()) {
+        out.reason = "no such submission " + letter.job->submission_id + " (" + letter.reason + ")";
+      } else {
+        exists = true;
+        const std::string status = s[0][0].as<std::string>();
+        const bool same_attempt = s[0][1].as<int>() == letter.job->attempt;
+        const std::string error_reason = s[0][2].as<std::string>();
+        const std::string last_fault = s[0][3].as<std::string>();
+        current = same_attempt && (status == "queued" || status == "running");
+        if (same_attempt && status == "error" && !error_reason.empty()) {
+          out.reason = error_reason;  // the grader gave up on it and said why
+        } else if (same_attempt && !last_fault.empty()) {
+          out.reason += "; last fault: " + last_fault;
+        }
+      }
+    }
+    const std::string body = storable_text(letter.body, 65536);
+    const std::string attempt = letter.job ? std::to_string(letter.job->attempt) : std::string();
+    auto row = tx.exec_params(
+        "INSERT INTO gradeq.dead_letters (dead_key, queue, death_reason, reason, deliveries,"
+        "  submission_id, attempt, body, dead_at)"
+        " VALUES (md5($6) || ':' || $1 || ':' || $8, $1, $2, $3, $4, $5::uuid, $7::int, $6,"
+        "         to_timestamp($8::double precision))"
+        " ON CONFLICT (dead_key) DO NOTHING RETURNING id",
+        letter.queue, letter.death_reason, storable_text(out.reason, 4096), letter.deliveries,
+        exists ? letter.job->submission_id.c_str() : nullptr, body,
+        letter.job ? attempt.c_str() : nullptr,
+        std::to_string(letter.dead_at));
+    out.recorded = !row.empty();
+    if (current) {
+      tx.exec_params(
+          "UPDATE gradeq.submissions SET status = 'error', error_reason = $2, finished_at = now(),"
+          "  lease_until = NULL WHERE id = $1::uuid",
+          letter.job->submission_id, storable_text(out.reason, 4096));
+      out.marked_error = true;
+    }
+    tx.commit();
+    return out;
   });
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -24,6 +25,14 @@ namespace gradeq::pg {
 class DatabaseError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// The database is unreachable or went away mid-transaction (connection refused or lost, server
+// shutting down, outcome in doubt): retrying later is the remedy. Every other DatabaseError is a
+// failure of the statement itself, which a retry will not fix.
+class Unavailable : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
 };
 
 // The caller asked for something that does not exist (unknown assignment, batch, ...).
@@ -92,6 +101,39 @@ struct GradebookRow {
   std::string error_reason;
 };
 
+// What the sweeper republishes (see Store::sweep).
+struct SweepPolicy {
+  // A job still unpublished this long after it was stored lost its producer (or found the broker
+  // down): publish it. Longer than a producer takes between commit and confirm.
+  std::chrono::seconds unpublished_grace{60};
+  // A republished expired submission gets this much more lease before it is republished again.
+  std::chrono::seconds relet{600};
+  std::size_t limit = 10000;  // jobs per sweep
+};
+
+struct SweepResult {
+  std::size_t unpublished = 0;  // queued submissions whose job had not been published
+  std::size_t expired = 0;      // running submissions past their lease (their grader died)
+  std::size_t total() const { return unpublished + expired; }
+};
+
+// A message that reached the dead-letter queue.
+struct DeadLetter {
+  std::string queue;         // the lane queue it died in
+  std::string death_reason;  // RabbitMQ's: rejected | delivery_limit | expired | maxlen
+  std::string reason;        // ours, in words
+  std::string body;
+  std::int64_t dead_at = 0;  // unix seconds (x-death time)
+  int deliveries = 0;
+  std::optional<Job> job;    // when the body is a valid job message
+};
+
+struct DeadLetterRecord {
+  bool recorded = false;      // false: this death was recorded before (a redelivered dead letter)
+  bool marked_error = false;  // the submission's attempt was queued or running and is now `error`
+  std::string reason;         // the reason stored (the grader's own words when it had given some)
+};
+
 struct ResultTimes {
   std::chrono::system_clock::time_point started;  // container start
   std::int64_t container_ms = 0;
@@ -125,14 +167,36 @@ class Store {
   // Jobs of submissions still `queued` (of one batch, or all), for republishing.
   std::vector<Job> queued_jobs(const std::optional<std::string>& batch_id);
 
-  // The grader's side. claim() marks the submission running (picked_up_at) and loads it.
-  Claim claim(const Job& job, Work& work);
+  // Records that the broker confirmed these jobs (the outbox rows' published_at).
+  void mark_published(const std::vector<Job>& jobs);
+
+  // The sweeper, in one transaction: selects the jobs due for (re)publishing, i.e. queued
+  // submissions whose current job is unpublished after `policy.unpublished_grace`, and running
+  // submissions past their lease; locks them (FOR UPDATE SKIP LOCKED: concurrent sweepers share
+  // the work), calls `publish` (which must return only once the broker confirmed them, or throw),
+  // then marks them published, moves expired leases `policy.relet` ahead and commits. If
+  // `publish` throws, nothing is marked and the exception propagates.
+  SweepResult sweep(const SweepPolicy& policy,
+                    const std::function<void(const std::vector<Job>&)>& publish);
+
+  // The grader's side. claim() marks the submission running (picked_up_at), counts the delivery,
+  // sets its lease to now + lease(spec) and loads it.
+  Claim claim(const Job& job, Work& work,
+              const std::function<std::chrono::milliseconds(const Spec&)>& lease = nullptr);
   // Stores the whole result in one transaction; returns false if this attempt already had one
   // (nothing is written then). Output is capped at `stored_output_cap` bytes per stream.
   bool store_result(const Job& job, const GradeResult& result, const ResultTimes& times,
                     const std::string& grader, std::size_t stored_output_cap);
   // Marks the submission `error` with a reason (a system fault), unless it is already graded.
   void mark_error(const Job& job, const std::string& reason);
+
+  // Remembers the last system fault met while grading this attempt (shown if it is given up).
+  void record_fault(const Job& job, const std::string& fault);
+
+  // Records a dead letter once (keyed by body, queue and time of death) and, when it is the job
+  // of a submission attempt still queued or running, marks that attempt `error` with the reason
+  // (the grader's own reason if it gave one; otherwise `reason` plus the last fault recorded).
+  DeadLetterRecord record_dead_letter(const DeadLetter& letter);
 
  private:
   class Impl;
