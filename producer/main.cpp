@@ -4,9 +4,13 @@
 // Exit codes: 0 done; 1 bad input (nothing stored, nothing published); 2 a system fault
 // (database or broker unreachable; for submit: stored but not published — see republish);
 // 3 wait: the batch finished but some submissions ended in `error`; 4 wait: timed out.
+// `sweep --every S` runs until SIGTERM/SIGINT and exits 0.
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +20,9 @@
 namespace {
 
 using namespace gradeq;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
 
 void show_progress(const pg::BatchProgress& p, bool tty) {
   static int last_done = -1;
@@ -51,6 +58,10 @@ int main(int argc, char** argv) {
   app.add_option("--queue-prefix", settings.queue_prefix, "Queue name prefix")->envname("GRADEQ_QUEUE_PREFIX");
   app.add_option("--migrations-dir", settings.migrations_dir, "Folder of NNNN_name.sql files")
       ->envname("GRADEQ_MIGRATIONS_DIR");
+  double publish_retry_s = 5;
+  app.add_option("--publish-retry", publish_retry_s,
+                 "Seconds to keep retrying a broker that does not answer before exit 2")
+      ->envname("GRADEQ_PUBLISH_RETRY_S")->check(CLI::Range(0.0, 3600.0));
   bool show_config = false;
   app.add_flag("--show-config", show_config, "Print the effective settings (passwords hidden) and exit");
 
@@ -95,7 +106,23 @@ int main(int argc, char** argv) {
   auto* republish_cmd = app.add_subcommand("republish", "Publish jobs again for submissions still queued");
   republish_cmd->add_option("--batch", batch, "Only this batch");
 
+  pg::SweepPolicy policy;
+  double grace_s = 60;
+  double relet_s = 600;
+  double every_s = 0;
+  auto* sweep_cmd = app.add_subcommand(
+      "sweep", "Publish jobs left unpublished and republish submissions whose grader died");
+  sweep_cmd->add_option("--grace", grace_s, "Seconds an unpublished job may wait before it is swept")
+      ->check(CLI::Range(0.0, 86400.0));
+  sweep_cmd->add_option("--relet", relet_s, "Seconds of lease a republished submission gets")
+      ->check(CLI::Range(1.0, 86400.0));
+  sweep_cmd->add_option("--every", every_s, "Sweep every this many seconds until SIGTERM (0: once)")
+      ->check(CLI::Range(0.0, 86400.0));
+
   CLI11_PARSE(app, argc, argv);
+  settings.publish_retry = std::chrono::milliseconds(static_cast<long long>(publish_retry_s * 1000));
+  policy.unpublished_grace = std::chrono::seconds(static_cast<long long>(grace_s));
+  policy.relet = std::chrono::seconds(static_cast<long long>(relet_s));
 
   if (show_config) {
     auto hide = [](std::string url) {
@@ -165,6 +192,31 @@ int main(int argc, char** argv) {
       std::optional<std::string> only_batch;
       if (!batch.empty()) only_batch = batch;
       std::cout << "republished " << producer::republish(settings, only_batch) << " job(s)\n";
+    } else if (*sweep_cmd) {
+      if (every_s <= 0) {
+        auto r = producer::sweep(settings, policy);
+        std::cout << "published " << r.unpublished << " unpublished job(s), republished " << r.expired
+                  << " submission(s) past their lease\n";
+        return 0;
+      }
+      std::signal(SIGTERM, on_signal);
+      std::signal(SIGINT, on_signal);
+      while (!g_stop.load()) {
+        try {
+          auto r = producer::sweep(settings, policy);
+          if (r.total()) {
+            std::cerr << "sweep: published " << r.unpublished << " unpublished job(s), republished "
+                      << r.expired << " submission(s) past their lease\n";
+          }
+        } catch (const std::exception& e) {  // an outage: try again next round
+          std::cerr << "gradeq-producer: sweep failed: " << e.what() << "\n";
+        }
+        for (auto until = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<long long>(every_s * 1000));
+             !g_stop.load() && std::chrono::steady_clock::now() < until;) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
     }
   } catch (const SpecError& e) {
     std::cerr << e.what() << "\n";

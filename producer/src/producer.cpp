@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gradeq/amqp.hpp"
+#include "gradeq/dispatch.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -71,24 +72,37 @@ std::vector<std::string> check_files(const Settings& settings, const Spec& spec,
   return problems;
 }
 
-void publish_jobs(const Settings& settings, const std::vector<Job>& jobs) {
+// Publishes after commit (the jobs are already in the outbox). A broker that does not answer is
+// retried for `settings.publish_retry`, then PublishError: the jobs stay unpublished and the
+// sweeper (or `republish`) publishes them later. Never reports success for an unconfirmed job.
+void publish_jobs(const Settings& settings, pg::Store& store, const std::vector<Job>& jobs) {
   if (jobs.empty()) return;
-  amqp::Topology topology{settings.queue_prefix};
-  std::vector<std::string> interactive;
-  std::vector<std::string> bulk;
-  for (const auto& job : jobs) (job.lane == Lane::bulk ? bulk : interactive).push_back(to_json(job));
-  std::vector<std::string> ids;
-  for (const auto& job : jobs) ids.push_back(job.submission_id);
+  dispatch::JobPublisher publisher(settings.amqp_url, settings.queue_prefix);
+  const auto deadline = std::chrono::steady_clock::now() + settings.publish_retry;
+  std::chrono::milliseconds backoff{250};
+  for (;;) {
+    try {
+      publisher.publish(jobs);
+      break;
+    } catch (const amqp::AmqpError& e) {
+      if (std::chrono::steady_clock::now() + backoff > deadline) {
+        std::vector<std::string> ids;
+        for (const auto& job : jobs) ids.push_back(job.submission_id);
+        throw PublishError(std::to_string(jobs.size()) +
+                               " submission(s) stored but their jobs were not published (" +
+                               e.what() +
+                               "); they stay queued and are published by the sweeper, or now by"
+                               " `gradeq-producer republish`, when the broker is back",
+                           ids);
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(4000));
+    }
+  }
   try {
-    amqp::declare_topology(settings.amqp_url, topology);
-    amqp::Publisher publisher(settings.amqp_url);
-    publisher.publish(topology.interactive(), interactive);
-    publisher.publish(topology.bulk(), bulk);
-  } catch (const amqp::AmqpError& e) {
-    throw PublishError(std::to_string(jobs.size()) +
-                           " submission(s) stored but their jobs were not published (" + e.what() +
-                           "); they stay queued: run `gradeq-producer republish` when the broker is back",
-                       ids);
+    store.mark_published(jobs);
+  } catch (const pg::DatabaseError&) {
+    // The jobs are on the queue; unmarked, the sweeper publishes them once more: harmless.
   }
 }
 
@@ -113,7 +127,7 @@ SubmitResult store_and_publish(const Settings& settings, const std::string& assi
   auto [ids, batch_id] = store.add_submissions(version, submissions, lane, batch_label);
   std::vector<Job> jobs;
   for (const auto& id : ids) jobs.push_back({id, 1, lane});
-  publish_jobs(settings, jobs);
+  publish_jobs(settings, store, jobs);
   SubmitResult result;
   result.submission_ids = ids;
   result.batch_id = batch_id;
@@ -202,8 +216,14 @@ SubmitResult submit_batch(const Settings& settings, const std::string& assignmen
 std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id) {
   pg::Store store(settings.database_url);
   auto jobs = store.queued_jobs(batch_id);
-  publish_jobs(settings, jobs);
+  publish_jobs(settings, store, jobs);
   return jobs.size();
+}
+
+pg::SweepResult sweep(const Settings& settings, const pg::SweepPolicy& policy) {
+  pg::Store store(settings.database_url);
+  dispatch::JobPublisher publisher(settings.amqp_url, settings.queue_prefix);
+  return dispatch::sweep(store, publisher, policy);
 }
 
 std::optional<pg::BatchProgress> wait_batch(

@@ -22,6 +22,9 @@ struct Settings {
   std::size_t max_file_bytes = 1 << 20;  // per submitted file
   std::size_t max_submission_bytes = 8 << 20;
   int max_files = 64;
+  // How long a broker that does not answer is retried after the submissions are stored, before
+  // PublishError (the jobs stay in the outbox for the sweeper).
+  std::chrono::milliseconds publish_retry{5000};
 };
 
 // The input is wrong (bad path, missing required file, unknown assignment ...): exit 1, nothing
@@ -67,6 +70,10 @@ SubmitResult submit_batch(const Settings& settings, const std::string& assignmen
 
 // Publishes jobs for every submission still `queued` (of one batch, or all). Returns how many.
 std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id);
+
+// One pass of the sweeper: publishes outbox jobs left unpublished past the grace period and
+// republishes running submissions past their lease (see pg::Store::sweep).
+pg::SweepResult sweep(const Settings& settings, const pg::SweepPolicy& policy);
 
 // Polls until every submission of the batch is graded or errored, calling `progress` after each
 // poll. Returns the final progress; std::nullopt if `timeout` passed first.

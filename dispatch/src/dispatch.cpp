@@ -1,0 +1,30 @@
+#include "gradeq/dispatch.hpp"
+
+namespace gradeq::dispatch {
+
+JobPublisher::JobPublisher(std::string amqp_url, std::string queue_prefix)
+    : url_(std::move(amqp_url)), topology_{std::move(queue_prefix)}, publisher_(url_) {}
+
+void JobPublisher::publish(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return;
+  if (!declared_) {
+    amqp::declare_topology(url_, topology_);
+    declared_ = true;
+  }
+  std::vector<std::string> interactive;
+  std::vector<std::string> bulk;
+  for (const auto& job : jobs) (job.lane == Lane::bulk ? bulk : interactive).push_back(to_json(job));
+  publisher_.publish(topology_.interactive(), interactive);
+  publisher_.publish(topology_.bulk(), bulk);
+}
+
+void publish_and_mark(pg::Store& store, JobPublisher& publisher, const std::vector<Job>& jobs) {
+  publisher.publish(jobs);
+  store.mark_published(jobs);
+}
+
+pg::SweepResult sweep(pg::Store& store, JobPublisher& publisher, const pg::SweepPolicy& policy) {
+  return store.sweep(policy, [&](const std::vector<Job>& jobs) { publisher.publish(jobs); });
+}
+
+}  // namespace gradeq::dispatch
