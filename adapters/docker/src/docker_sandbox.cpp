@@ -515,6 +515,18 @@ int DockerSandbox::reap(const std::string& label_filter) {
   return count;
 }
 
+bool DockerSandbox::available() {
+  try {
+    const std::string binary = resolve_binary();
+    auto r = execute(binary, {"version", "--format", "{{.Server.Version}}"}, "",
+                     std::min(command_timeout_, std::chrono::milliseconds(10000)),
+                     1 << 16);
+    return !r.timed_out && r.exit_code == 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 bool DockerSandbox::image_exists(const std::string& image) {
   if (image.empty() || image.front() == '-') return false;
   const std::string binary = resolve_binary();

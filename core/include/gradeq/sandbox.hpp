@@ -50,6 +50,10 @@ class Sandbox {
  public:
   virtual ~Sandbox() = default;
   virtual SandboxOutcome run(const SandboxRequest& request) = 0;
+
+  // Whether the engine answers now. After run() threw, false means the failure was an outage of
+  // the engine (wait for it, do not count it against the job); true means it was this run's.
+  virtual bool available() { return true; }
 };
 
 }  // namespace gradeq

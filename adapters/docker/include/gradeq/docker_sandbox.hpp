@@ -38,6 +38,9 @@ class DockerSandbox : public Sandbox {
   // container name, image, label key, limits or workdir).
   SandboxOutcome run(const SandboxRequest& request) override;
 
+  // `docker version` reaches the engine within the command timeout (never throws).
+  bool available() override;
+
   // Force-removes (docker rm -f) every container, running or not, that matches
   // `docker ps -a --filter label=<label_filter>` (e.g. "gradeq.managed=1" or
   // "gradeq.grader=host:1234"); returns how many were removed. For reaping orphans at start-up.
