@@ -45,6 +45,14 @@ int main(int argc, char** argv) {
   app.add_option("--pids-limit", s.pids_limit, "Processes per container")->envname("GRADEQ_PIDS_LIMIT");
   app.add_option("--grace", s.grace_s, "Seconds added to a spec's limits for the container deadline")
       ->envname("GRADEQ_GRACE_S");
+  app.add_option("--sweep-interval", s.sweep_interval_s,
+                 "Seconds between sweeps for lost jobs (unpublished, or running past their lease); 0: none")
+      ->envname("GRADEQ_SWEEP_INTERVAL_S")->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--sweep-grace", s.sweep_grace_s, "Seconds an unpublished job may wait before it is swept")
+      ->envname("GRADEQ_SWEEP_GRACE_S")->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--lease-margin", s.lease_margin_s,
+                 "Seconds added to a job's container deadline before it counts as lost")
+      ->envname("GRADEQ_LEASE_MARGIN_S")->check(CLI::Range(0.0, 86400.0));
   bool show_config = false;
   app.add_flag("--show-config", show_config, "Print the effective settings and exit");
   CLI11_PARSE(app, argc, argv);

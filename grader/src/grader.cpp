@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "gradeq/dispatch.hpp"
 #include "gradeq/grading.hpp"
 
 namespace gradeq::grader {
@@ -31,8 +34,8 @@ std::string short_random() {
 
 }  // namespace
 
-JobHandler::JobHandler(Settings settings, Sandbox& sandbox)
-    : settings_(std::move(settings)), sandbox_(sandbox) {
+JobHandler::JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop)
+    : settings_(std::move(settings)), sandbox_(sandbox), stop_(stop) {
   if (settings_.grader_id.empty()) settings_.grader_id = default_grader_id();
 }
 
@@ -42,6 +45,64 @@ pg::Store& JobHandler::store() {
   auto& s = stores[settings_.database_url];
   if (!s) s = std::make_unique<pg::Store>(settings_.database_url);
   return *s;
+}
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{250};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
+// Sleeps `total`, waking early when `stop` is set.
+void nap(std::chrono::milliseconds total, const std::atomic<bool>* stop) {
+  const auto until = std::chrono::steady_clock::now() + total;
+  while (!(stop && stop->load()) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+template <typename F>
+auto JobHandler::with_database(const char* what, F&& body)
+    -> decltype(body(std::declval<pg::Store&>())) {
+  std::chrono::milliseconds backoff = kFirstBackoff;
+  auto outage_began = std::chrono::steady_clock::now();
+  bool waiting = false;
+  for (;;) {
+    try {
+      auto result = body(store());
+      if (waiting) {
+        spdlog::info("database is back after {} ms ({})",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - outage_began).count(), what);
+      }
+      return result;
+    } catch (const pg::Unavailable& e) {
+      if (stopping()) throw;
+      if (!waiting) {
+        spdlog::warn("database unavailable ({}), waiting for it: {}", what, e.what());
+        outage_began = std::chrono::steady_clock::now();
+        waiting = true;
+      }
+      nap(backoff, stop_);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+  }
+}
+
+void JobHandler::wait_for_engine(const std::string& fault) {
+  spdlog::warn("the sandbox engine does not answer ({}); waiting for it", fault);
+  const auto began = std::chrono::steady_clock::now();
+  std::chrono::milliseconds backoff = kFirstBackoff;
+  while (!sandbox_.available()) {
+    if (stopping()) throw SandboxError("stopping while the engine is down: " + fault);
+    nap(backoff, stop_);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  if (stopping()) throw SandboxError("stopping: " + fault);
+  spdlog::info("the sandbox engine is back after {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
+                   .count());
 }
 
 SandboxRequest JobHandler::make_request(const pg::Work& work) const {
@@ -69,33 +130,49 @@ SandboxRequest JobHandler::make_request(const pg::Work& work) const {
   return req;
 }
 
-amqp::Disposition JobHandler::give_up_or_throw(const Job& job, const std::string& reason,
-                                               Outcome* outcome) {
-  std::string key = job.submission_id + "#" + std::to_string(job.attempt);
-  int count;
-  {
-    std::lock_guard<std::mutex> lock(failures_mutex_);
-    count = ++failures_[key];
-    if (count >= settings_.max_system_failures) failures_.erase(key);
+std::chrono::milliseconds JobHandler::lease(const Spec& spec) const {
+  double budget = settings_.grace_s + settings_.lease_margin_s +
+                  (spec.build ? spec.limits.build_time_s : 0.0);
+  for (const auto& t : spec.tests) budget += t.time_s;
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(budget * 1000)));
+}
+
+amqp::Disposition JobHandler::job_fault(const Job& job, std::uint32_t delivery_count,
+                                        const std::string& fault, Outcome* outcome) {
+  try {
+    store().record_fault(job, fault);
+  } catch (const pg::DatabaseError& e) {  // only a hint for a later give-up: never worth a wait
+    spdlog::warn("submission={} could not record its fault: {}", job.submission_id, e.what());
   }
-  if (count < settings_.max_system_failures) {
-    spdlog::warn("submission={} attempt={} system fault {}/{}, requeued: {}", job.submission_id,
-                 job.attempt, count, settings_.max_system_failures, reason);
-    throw SandboxError(reason);
+  const auto limit = static_cast<std::uint32_t>(settings_.delivery_limit);
+  if (delivery_count < limit) {
+    spdlog::warn("submission={} attempt={} system fault on delivery {}/{}, requeued: {}",
+                 job.submission_id, job.attempt, delivery_count + 1, limit + 1, fault);
+    throw SandboxError(fault);
   }
-  spdlog::error("submission={} attempt={} giving up after {} system faults: {}", job.submission_id,
-                job.attempt, count, reason);
-  store().mark_error(job, "system error after " + std::to_string(count) + " attempts: " + reason);
+  spdlog::error("submission={} attempt={} giving up after {} deliveries: {}", job.submission_id,
+                job.attempt, delivery_count + 1, fault);
+  with_database("mark error", [&](pg::Store& s) {
+    s.mark_error(job, "system error, given up after " + std::to_string(delivery_count + 1) +
+                          " deliveries: " + fault);
+    return true;
+  });
   if (outcome) *outcome = Outcome::gave_up;
   return amqp::Disposition::reject;
 }
 
 amqp::Disposition JobHandler::handle(const std::string& body, Outcome* outcome) {
+  amqp::Delivery delivery{};
+  delivery.body = body;
+  return handle(delivery, outcome);
+}
+
+amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* outcome) {
   Job job;
   try {
-    job = job_from_json(body);
+    job = job_from_json(delivery.body);
   } catch (const JobError& e) {
-    spdlog::error("poison job rejected: {} (message: {:.200})", e.what(), body);
+    spdlog::error("poison job rejected (dead-lettered): {} (message: {:.200})", e.what(), delivery.body);
     if (outcome) *outcome = Outcome::poison;
     return amqp::Disposition::reject;
   }
@@ -103,16 +180,23 @@ amqp::Disposition JobHandler::handle(const std::string& body, Outcome* outcome) 
   pg::Work work;
   pg::Claim claim;
   try {
-    claim = store().claim(job, work);
+    claim = with_database("claim", [&](pg::Store& s) {
+      return s.claim(job, work, [this](const Spec& spec) { return lease(spec); });
+    });
   } catch (const std::invalid_argument& e) {  // the stored spec no longer parses
-    spdlog::error("submission={} poison: {}", job.submission_id, e.what());
-    store().mark_error(job, std::string("unusable job: ") + e.what());
+    spdlog::error("submission={} poison job rejected (dead-lettered): the stored spec does not load: {}",
+                  job.submission_id, e.what());
+    with_database("mark error", [&](pg::Store& s) {
+      s.mark_error(job, std::string("unusable job: the stored spec does not load: ") + e.what());
+      return true;
+    });
     if (outcome) *outcome = Outcome::poison;
     return amqp::Disposition::reject;
   }
   switch (claim) {
     case pg::Claim::missing:
-      spdlog::error("submission={} poison: no such submission", job.submission_id);
+      spdlog::error("submission={} poison job rejected (dead-lettered): no such submission",
+                    job.submission_id);
       if (outcome) *outcome = Outcome::poison;
       return amqp::Disposition::reject;
     case pg::Claim::superseded:
@@ -129,20 +213,25 @@ amqp::Disposition JobHandler::handle(const std::string& body, Outcome* outcome) 
       break;
   }
 
-  SandboxRequest request = make_request(work);
-  auto started = std::chrono::system_clock::now();
+  std::chrono::system_clock::time_point started;
   SandboxOutcome ran;
   GradeResult result;
-  try {
-    ran = sandbox_.run(request);
-    result = grade(work.spec, ran.report);
-  } catch (const SandboxError& e) {
-    return give_up_or_throw(job, e.what(), outcome);
-  } catch (const GradingError& e) {
-    return give_up_or_throw(job, e.what(), outcome);
+  for (;;) {
+    SandboxRequest request = make_request(work);
+    started = std::chrono::system_clock::now();
+    try {
+      ran = sandbox_.run(request);
+      result = grade(work.spec, ran.report);
+      break;
+    } catch (const std::runtime_error& e) {  // SandboxError, GradingError: never the student's
+      if (sandbox_.available()) return job_fault(job, delivery.delivery_count, e.what(), outcome);
+      wait_for_engine(e.what());  // an outage: not this job's fault, and not counted
+    }
   }
   pg::ResultTimes times{started, ran.container_ms};
-  bool stored = store().store_result(job, result, times, settings_.grader_id, settings_.stored_output_cap);
+  bool stored = with_database("store result", [&](pg::Store& s) {
+    return s.store_result(job, result, times, settings_.grader_id, settings_.stored_output_cap);
+  });
   spdlog::info("submission={} attempt={} student={} score={}/{} failed={} container_ms={}{}",
                job.submission_id, job.attempt, work.student, result.score, result.max_score,
                result.failed_tests.size(), ran.container_ms, stored ? "" : " (duplicate, not stored)");
@@ -150,16 +239,101 @@ amqp::Disposition JobHandler::handle(const std::string& body, Outcome* outcome) 
   return amqp::Disposition::ack;
 }
 
+amqp::Disposition JobHandler::handle_dead(const amqp::Delivery& delivery,
+                                          pg::DeadLetterRecord* record) {
+  pg::DeadLetter letter;
+  letter.body = delivery.body;
+  letter.queue = delivery.death ? delivery.death->queue : delivery.queue;
+  letter.death_reason = delivery.death ? delivery.death->reason : "unknown";
+  letter.dead_at = delivery.death ? delivery.death->time : 0;
+  letter.deliveries = static_cast<int>(delivery.delivery_count);
+  try {
+    letter.job = job_from_json(delivery.body);
+  } catch (const JobError& e) {
+    letter.reason = std::string("not a job message: ") + e.what();
+  }
+  if (letter.job) {
+    if (letter.death_reason == "delivery_limit") {
+      letter.deliveries = settings_.delivery_limit + 1;
+      letter.reason = "delivered " + std::to_string(letter.deliveries) +
+                      " times without a result (a grader crashed or was stopped each time)";
+    } else if (letter.death_reason == "rejected") {
+      letter.reason = "rejected by a grader as poison";
+    } else {
+      letter.reason = "dead-lettered by the broker (" + letter.death_reason + ")";
+    }
+  }
+  auto r = with_database("record dead letter",
+                         [&](pg::Store& s) { return s.record_dead_letter(letter); });
+  if (r.recorded) {
+    spdlog::error("dead letter from {} ({}): {}{}", letter.queue, letter.death_reason, r.reason,
+                  r.marked_error ? "; submission " + letter.job->submission_id + " marked error" : "");
+  }
+  if (record) *record = r;
+  return amqp::Disposition::ack;
+}
+
+namespace {
+
+void sweeper(const Settings& settings, const std::atomic<bool>& stop) {
+  pg::SweepPolicy policy;
+  policy.unpublished_grace = std::chrono::seconds(static_cast<long long>(settings.sweep_grace_s));
+  const auto period = std::chrono::milliseconds(static_cast<long long>(settings.sweep_interval_s * 1000));
+  std::unique_ptr<pg::Store> store;
+  std::unique_ptr<dispatch::JobPublisher> publisher;
+  while (!stop.load()) {
+    nap(period, &stop);
+    if (stop.load()) break;
+    try {
+      if (!store) store = std::make_unique<pg::Store>(settings.database_url);
+      if (!publisher) {
+        publisher = std::make_unique<dispatch::JobPublisher>(settings.amqp_url, settings.queue_prefix);
+      }
+      auto r = dispatch::sweep(*store, *publisher, policy);
+      if (r.total()) {
+        spdlog::warn("sweeper: published {} job(s) left unpublished, republished {} submission(s) past"
+                     " their lease", r.unpublished, r.expired);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("sweeper: {} (next try in {} s)", e.what(), settings.sweep_interval_s);
+      publisher.reset();
+    }
+  }
+}
+
+}  // namespace
+
 void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& stop) {
   amqp::Topology topology{settings.queue_prefix};
-  JobHandler handler(settings, sandbox);
-  amqp::declare_topology(settings.amqp_url, topology);
+  JobHandler handler(settings, sandbox, &stop);
+  for (std::chrono::milliseconds backoff{500};;) {
+    try {
+      amqp::declare_topology(settings.amqp_url, topology, settings.delivery_limit);
+      break;
+    } catch (const amqp::AmqpError& e) {
+      if (stop.load()) return;
+      spdlog::warn("cannot declare the queues ({}); retrying in {} ms", e.what(), backoff.count());
+      nap(backoff, &stop);
+      if (stop.load()) return;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+    }
+  }
+  std::thread sweep_thread;
+  if (settings.sweep_interval_s > 0) sweep_thread = std::thread([&] { sweeper(settings, stop); });
   int prefetch = settings.prefetch > 0 ? settings.prefetch : settings.concurrency;
-  amqp::Consumer consumer(settings.amqp_url, topology, prefetch);
-  spdlog::info("grader consuming {} and {} with {} workers", topology.interactive(), topology.bulk(),
-               settings.concurrency);
-  consumer.run([&handler](const amqp::Delivery& d) { return handler.handle(d.body); },
-               settings.concurrency, stop);
+  amqp::ConsumerOptions options;
+  options.consume_dead = true;
+  options.interactive_burst = settings.interactive_burst;
+  amqp::Consumer consumer(settings.amqp_url, topology, prefetch, options);
+  spdlog::info("grader {} consuming {}, {} and {} with {} workers", settings.grader_id.empty() ? default_grader_id() : settings.grader_id,
+               topology.interactive(), topology.bulk(), topology.dead(), settings.concurrency);
+  const std::string dead = topology.dead();
+  consumer.run(
+      [&handler, &dead](const amqp::Delivery& d) {
+        return d.queue == dead ? handler.handle_dead(d) : handler.handle(d);
+      },
+      settings.concurrency, stop);
+  if (sweep_thread.joinable()) sweep_thread.join();
   spdlog::info("grader stopped");
 }
 

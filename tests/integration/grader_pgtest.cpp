@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -35,10 +37,16 @@ tests:
 class ScriptedSandbox : public Sandbox {
  public:
   std::function<SandboxOutcome(const SandboxRequest&)> behaviour;
+  std::function<bool()> answers = [] { return true; };  // available()
   std::vector<SandboxRequest> requests;
+  int availability_checks = 0;
   SandboxOutcome run(const SandboxRequest& request) override {
     requests.push_back(request);
     return behaviour(request);
+  }
+  bool available() override {
+    ++availability_checks;
+    return answers();
   }
 };
 
@@ -68,6 +76,16 @@ class GraderTest : public ::testing::Test {
 
   std::string message(const std::string& id, int attempt = 1) {
     return to_json(Job{id, attempt, Lane::interactive});
+  }
+
+  // The delivery of `id` that the broker makes after `returns` earlier deliveries came back.
+  amqp::Delivery delivery(const std::string& id, std::uint32_t returns) {
+    amqp::Delivery d{};
+    d.queue = "gradeq.interactive";
+    d.body = message(id);
+    d.redelivered = returns > 0;
+    d.delivery_count = returns;
+    return d;
   }
 
   std::string status(const std::string& id) {
@@ -126,21 +144,92 @@ TEST_F(GraderTest, TheContainerRequestCarriesTheOperatorCapsLabelsAndADeadline) 
   EXPECT_EQ(r.bundle.files.at(0).path, "double.py");
 }
 
-TEST_F(GraderTest, SystemFaultsRequeueAndThenMarkErrorNeverAGrade) {
+TEST_F(GraderTest, AJobsOwnFaultsAreRequeuedUntilTheLastDeliveryThenMarkedErrorNeverAGrade) {
+  // The engine answers, but this job's container cannot start: the job's fault, counted by the
+  // broker (x-delivery-count); the grader gives up on the last delivery the queue allows.
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome {
+    throw SandboxError("docker run failed: image gradeq-runner-python:latest not found");
+  };
+  settings.delivery_limit = 5;
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("cid");
+  for (std::uint32_t returns = 0; returns < 5; ++returns) {
+    EXPECT_THROW(handler.handle(delivery(id, returns)), SandboxError) << "delivery " << returns + 1;
+    EXPECT_EQ(status(id), "running:");
+  }
+  grader::Outcome outcome;
+  EXPECT_EQ(handler.handle(delivery(id, 5), &outcome), amqp::Disposition::reject);
+  EXPECT_EQ(outcome, grader::Outcome::gave_up);
+  EXPECT_THAT(status(id), ::testing::StartsWith("error:system error, given up after 6 deliveries"));
+  EXPECT_THAT(status(id), ::testing::HasSubstr("image gradeq-runner-python:latest not found"));
+  EXPECT_EQ(db.count("SELECT deliveries FROM gradeq.submissions"), 6);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE last_fault LIKE '%not found%'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 0) << "nothing charged to the student";
+}
+
+TEST_F(GraderTest, AnEngineOutageIsWaitedOutInPlaceAndNotCountedAgainstTheJob) {
+  // The engine goes away under the first run and answers again on the third check.
+  int runs = 0;
+  sandbox.behaviour = [&runs](const SandboxRequest&) -> SandboxOutcome {
+    if (++runs == 1) throw SandboxError("Cannot connect to the Docker daemon");
+    SandboxOutcome o;
+    o.report.tests = {ran("two", "4\n"), ran("ten", "20\n")};
+    return o;
+  };
+  int checks = 0;
+  sandbox.answers = [&checks] { return ++checks >= 3; };
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("cy");
+  grader::Outcome outcome;
+  // Even on what would be the last delivery: an outage is never the job's fault.
+  EXPECT_EQ(handler.handle(delivery(id, 5), &outcome), amqp::Disposition::ack);
+  EXPECT_EQ(outcome, grader::Outcome::graded);
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(sandbox.availability_checks, 3);
+  EXPECT_EQ(status(id), "graded:");
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE last_fault IS NULL"), 1);
+}
+
+TEST_F(GraderTest, AStopDuringAnOutageGivesTheJobBackInsteadOfWaiting) {
   sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome {
     throw SandboxError("Cannot connect to the Docker daemon");
   };
-  grader::JobHandler handler(settings, sandbox);
-  std::string id = submit("cid");
-  EXPECT_THROW(handler.handle(message(id)), SandboxError);
+  std::atomic<bool> stop{false};
+  sandbox.answers = [&stop] {
+    stop.store(true);  // SIGTERM arrives while the engine is down
+    return false;
+  };
+  grader::JobHandler handler(settings, sandbox, &stop);
+  std::string id = submit("cyd");
+  EXPECT_THROW(handler.handle(delivery(id, 0)), SandboxError) << "requeued, not graded, not error";
   EXPECT_EQ(status(id), "running:");
-  EXPECT_THROW(handler.handle(message(id)), SandboxError);
-  grader::Outcome outcome;
-  EXPECT_EQ(handler.handle(message(id), &outcome), amqp::Disposition::reject);
-  EXPECT_EQ(outcome, grader::Outcome::gave_up);
-  EXPECT_THAT(status(id), ::testing::StartsWith("error:system error after 3 attempts"));
-  EXPECT_THAT(status(id), ::testing::HasSubstr("Docker daemon"));
-  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 0) << "nothing charged to the student";
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.grading_runs"), 0);
+}
+
+TEST_F(GraderTest, ADatabaseThatCannotBeReachedIsWaitedForUntilStop) {
+  settings.database_url = testing::with_database("postgresql://gradeq:gradeq@127.0.0.1:1/", "gradeq");
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("not expected"); };
+  std::atomic<bool> stop{false};
+  grader::JobHandler handler(settings, sandbox, &stop);
+  std::thread later([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    stop.store(true);
+  });
+  // The claim waits (retrying with backoff) instead of failing the job; the stop requeues it.
+  EXPECT_THROW(handler.handle(message("6f1c2a34-0000-4000-8000-000000000002")), pg::Unavailable);
+  later.join();
+  EXPECT_TRUE(sandbox.requests.empty());
+}
+
+TEST_F(GraderTest, TheLeaseCoversTheContainerDeadlinePlusTheMargin) {
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("x"); };
+  settings.lease_margin_s = 40;
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("dee");
+  EXPECT_THROW(handler.handle(delivery(id, 0)), SandboxError);
+  // time_s 1.5 per test, two tests, grace 20, margin 40.
+  EXPECT_EQ(db.count("SELECT round(extract(epoch FROM lease_until - picked_up_at))::int"
+                     "  FROM gradeq.submissions"), 63);
 }
 
 TEST_F(GraderTest, ARunnerFailureIsASystemFaultNotAGrade) {
@@ -167,6 +256,54 @@ TEST_F(GraderTest, PoisonIsRejectedAndSupersededAttemptsAreAckedUnrun) {
   std::string id = submit("eve");
   EXPECT_EQ(handler.handle(message(id, 7), &outcome), amqp::Disposition::ack);
   EXPECT_EQ(outcome, grader::Outcome::superseded);
+  // A stored spec that no longer loads (e.g. written by a newer gradeq): poison, with the reason.
+  std::string broken = submit("fox");
+  {
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec(R"(UPDATE gradeq.assignment_versions SET spec = '{"course": 1}')");
+    tx.commit();
+  }
+  EXPECT_EQ(handler.handle(message(broken), &outcome), amqp::Disposition::reject);
+  EXPECT_EQ(outcome, grader::Outcome::poison);
+  EXPECT_THAT(status(broken), ::testing::StartsWith("error:unusable job: the stored spec does not load"));
+  EXPECT_TRUE(sandbox.requests.empty());
+}
+
+}  // namespace
+}  // namespace gradeq
+
+namespace gradeq {
+namespace {
+
+amqp::Delivery dead(const std::string& body, const std::string& reason, std::int64_t when) {
+  amqp::Delivery d{};
+  d.queue = "gradeq.dead";
+  d.body = body;
+  d.death = amqp::Death{reason, "gradeq.bulk", 1, when};
+  return d;
+}
+
+TEST_F(GraderTest, DeadLettersAreRecordedOnceAndEndTheirSubmissionWithTheReason) {
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("not expected"); };
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("fay");
+  pg::DeadLetterRecord record;
+  // Over the delivery limit (a grader crashed on it every time).
+  EXPECT_EQ(handler.handle_dead(dead(message(id), "delivery_limit", 1790000000), &record),
+            amqp::Disposition::ack);
+  EXPECT_TRUE(record.recorded);
+  EXPECT_TRUE(record.marked_error);
+  EXPECT_THAT(status(id), ::testing::StartsWith("error:delivered 6 times without a result"));
+  EXPECT_EQ(handler.handle_dead(dead(message(id), "delivery_limit", 1790000000), &record),
+            amqp::Disposition::ack);
+  EXPECT_FALSE(record.recorded) << "a dead letter redelivered to its recorder is recorded once";
+  // Poison the grader rejected: not JSON; a job of no submission.
+  handler.handle_dead(dead("{not json", "rejected", 1790000001), &record);
+  EXPECT_THAT(record.reason, ::testing::StartsWith("not a job message: "));
+  handler.handle_dead(dead(message("6f1c2a34-0000-4000-8000-000000000003"), "rejected", 1790000002), &record);
+  EXPECT_THAT(record.reason, ::testing::StartsWith("no such submission 6f1c2a34-0000-4000-8000-000000000003"));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters"), 3);
   EXPECT_TRUE(sandbox.requests.empty());
 }
 

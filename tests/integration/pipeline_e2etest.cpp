@@ -312,17 +312,24 @@ TEST_F(PipelineTest, ASubmissionMissingARequiredFileStoresAndPublishesNothing) {
   fs::remove_all(dir);
 }
 
-TEST_F(PipelineTest, APoisonMessageIsDeadLetteredAndDoesNotBlockTheQueue) {
+TEST_F(PipelineTest, APoisonMessageIsDeadLetteredRecordedWithItsReasonAndDoesNotBlockTheQueue) {
   amqp::Publisher publisher(testing::amqp_url());
   publisher.publish(topology_.interactive(), {"this is not json"});
   publisher.publish(topology_.interactive(),
                     {to_json(Job{"00000000-0000-4000-8000-000000000000", 1, Lane::interactive})});
-  std::uint32_t dead = 0;
-  for (int i = 0; i < 120 && dead < 2; ++i) {
+  // The grader rejects both to the dead queue, consumes that too, and records each once.
+  long recorded = 0;
+  for (int i = 0; i < 240 && recorded < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    dead = amqp::queue_depth(testing::amqp_url(), topology_.dead());
+    recorded = db_->count("SELECT count(*) FROM gradeq.dead_letters WHERE queue = '" +
+                          topology_.interactive() + "'");
   }
-  EXPECT_EQ(dead, 2u);
+  EXPECT_EQ(recorded, 2);
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.dead_letters WHERE death_reason = 'rejected'"
+                       " AND reason LIKE 'not a job message: %not JSON%' AND body = 'this is not json'"), 1);
+  EXPECT_EQ(db_->count("SELECT count(*) FROM gradeq.dead_letters WHERE death_reason = 'rejected'"
+                       " AND reason LIKE 'no such submission 00000000-0000-4000-8000-000000000000%'"), 1);
+  EXPECT_EQ(amqp::queue_depth(testing::amqp_url(), topology_.dead()), 0u) << "the dead queue is drained";
 }
 
 }  // namespace

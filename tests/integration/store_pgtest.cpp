@@ -76,7 +76,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, MigrationsAreRecordedAndIdempotent) {
   EXPECT_THAT(pg::migrate(db.url(), GRADEQ_SOURCE_DIR "/migrations"), IsEmpty());
-  EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), 2);
 }
 
 TEST_F(StoreTest, ConcurrentMigrationsWaitForEachOther) {
@@ -245,6 +245,141 @@ TEST_F(StoreTest, ReportingRoleSeesViewsButNotSourceOrExpectations) {
   EXPECT_FALSE(allowed("SELECT * FROM gradeq.submission_files"));
   EXPECT_FALSE(allowed("SELECT spec FROM gradeq.assignment_versions"));
   EXPECT_FALSE(allowed("SELECT stdout FROM gradeq.test_results"));
+}
+
+// --- delivery guarantees: the outbox, the sweeper, leases, dead letters -----------------------
+
+TEST_F(StoreTest, SubmissionsAndTheirJobsAreWrittenInOneTransactionUnpublished) {
+  auto v = add_echo();
+  std::string id = submit(v, "ida");
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE submission_id = '" + id +
+                     "' AND attempt = 1 AND lane = 'interactive' AND published_at IS NULL"), 1);
+  store.mark_published({{id, 1, Lane::interactive}});
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NOT NULL AND publish_count = 1"), 1);
+
+  // A failing batch stores neither submissions nor jobs.
+  pg::NewSubmission ok{"jo", {{"echo.py", "x", false}}};
+  pg::NewSubmission bad{"ki", {{"echo.py", "x", false}, {"echo.py", "twice", false}}};  // duplicate path
+  EXPECT_THROW(store.add_submissions(v, {ok, bad}, Lane::bulk, std::string("b")), pg::DatabaseError);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs"), 1);
+}
+
+TEST_F(StoreTest, TheSweeperPublishesLeftOverJobsAndExpiredLeasesAndMarksNothingWhenPublishFails) {
+  auto v = add_echo();
+  std::string fresh = submit(v, "lu");      // unpublished, but younger than the grace period
+  std::string left = submit(v, "mo");       // unpublished and old: its producer died
+  std::string published = submit(v, "ned"); // published and waiting in the queue: not swept
+  std::string lost = submit(v, "ola");      // running past its lease: its grader died
+  std::string busy = submit(v, "pia");      // running within its lease
+  store.mark_published({{published, 1, Lane::interactive}, {lost, 1, Lane::interactive},
+                        {busy, 1, Lane::interactive}});
+  pg::Work work;
+  ASSERT_EQ(store.claim({lost, 1, Lane::interactive}, work), pg::Claim::claimed);
+  ASSERT_EQ(store.claim({busy, 1, Lane::interactive}, work), pg::Claim::claimed);
+  {
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE gradeq.jobs SET created_at = now() - interval '5 minutes' WHERE submission_id = '" + left + "'");
+    tx.exec("UPDATE gradeq.submissions SET lease_until = now() - interval '1 second' WHERE id = '" + lost + "'");
+    tx.commit();
+  }
+  pg::SweepPolicy policy;
+  policy.unpublished_grace = std::chrono::seconds(60);
+
+  auto failing = [](const std::vector<Job>&) { throw std::runtime_error("broker down"); };
+  EXPECT_THROW(store.sweep(policy, failing), std::runtime_error);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NULL"), 2)
+      << "a failed publish marks nothing";
+
+  std::vector<Job> sent;
+  auto r = store.sweep(policy, [&](const std::vector<Job>& jobs) { sent = jobs; });
+  EXPECT_EQ(r.unpublished, 1u);
+  EXPECT_EQ(r.expired, 1u);
+  std::vector<std::string> ids;
+  for (const auto& j : sent) ids.push_back(j.submission_id);
+  EXPECT_THAT(ids, ElementsAre(left, lost));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NULL"), 1);  // fresh
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE id = '" + lost +
+                     "' AND lease_until > now() + interval '5 minutes'"), 1)
+      << "a republished submission gets a new lease, so the next sweep does not send it again";
+  EXPECT_EQ(store.sweep(policy, [&](const std::vector<Job>& jobs) { sent = jobs; }).total(), 0u);
+  (void)fresh;
+}
+
+TEST_F(StoreTest, AClaimCountsTheDeliveryAndHoldsALeaseForTheGivenTime) {
+  auto v = add_echo();
+  std::string id = submit(v, "quin");
+  pg::Work work;
+  ASSERT_EQ(store.claim({id, 1, Lane::interactive}, work,
+                        [](const Spec& spec) {
+                          EXPECT_EQ(spec.tests.size(), 3u);
+                          return std::chrono::milliseconds(90000);
+                        }),
+            pg::Claim::claimed);
+  EXPECT_EQ(db.count("SELECT deliveries FROM gradeq.submissions"), 1);
+  EXPECT_EQ(db.count("SELECT round(extract(epoch FROM lease_until - picked_up_at))::int FROM gradeq.submissions"), 90);
+  ASSERT_EQ(store.claim({id, 1, Lane::interactive}, work), pg::Claim::claimed);
+  EXPECT_EQ(db.count("SELECT deliveries FROM gradeq.submissions"), 2);
+  ASSERT_TRUE(store.store_result({id, 1, Lane::bulk}, result_with_two_failed(),
+                                 {std::chrono::system_clock::now(), 1}, "t", 100));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE lease_until IS NULL"), 1);
+}
+
+TEST_F(StoreTest, ADeadLetterIsRecordedOnceAndEndsItsAttemptWithTheReason) {
+  auto v = add_echo();
+  std::string id = submit(v, "rey");
+  store.record_fault({id, 1, Lane::bulk}, "container could not start: image missing");
+  pg::DeadLetter letter;
+  letter.queue = "gradeq.bulk";
+  letter.death_reason = "delivery_limit";
+  letter.reason = "delivered 6 times without a result";
+  letter.body = to_json(Job{id, 1, Lane::bulk});
+  letter.dead_at = 1790000000;
+  letter.deliveries = 6;
+  letter.job = Job{id, 1, Lane::bulk};
+  auto first = store.record_dead_letter(letter);
+  EXPECT_TRUE(first.recorded);
+  EXPECT_TRUE(first.marked_error);
+  EXPECT_EQ(first.reason, "delivered 6 times without a result; last fault: container could not start: image missing");
+  auto rows = store.gradebook(std::nullopt, std::nullopt, std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "error");
+  EXPECT_EQ(rows[0].error_reason, first.reason);
+
+  auto again = store.record_dead_letter(letter);  // the dead letter redelivered to its recorder
+  EXPECT_FALSE(again.recorded);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters"), 1);
+
+  // A dead duplicate of an attempt that was graded leaves the grade alone.
+  std::string graded = submit(v, "sam");
+  pg::Work work;
+  ASSERT_EQ(store.claim({graded, 1, Lane::bulk}, work), pg::Claim::claimed);
+  ASSERT_TRUE(store.store_result({graded, 1, Lane::bulk}, result_with_two_failed(),
+                                 {std::chrono::system_clock::now(), 1}, "t", 100));
+  letter.body = to_json(Job{graded, 1, Lane::bulk});
+  letter.job = Job{graded, 1, Lane::bulk};
+  auto late = store.record_dead_letter(letter);
+  EXPECT_TRUE(late.recorded);
+  EXPECT_FALSE(late.marked_error);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'graded'"), 1);
+
+  // Not a job at all, and a job of no submission: recorded with what is known.
+  pg::DeadLetter junk;
+  junk.queue = "gradeq.interactive";
+  junk.death_reason = "rejected";
+  junk.reason = "not a job message: not JSON";
+  junk.body = "\xff{not json";
+  junk.dead_at = 1790000001;
+  EXPECT_TRUE(store.record_dead_letter(junk).recorded);
+  pg::DeadLetter ghost = junk;
+  ghost.reason = "rejected by a grader as poison";
+  ghost.job = Job{"6f1c2a34-0000-4000-8000-000000000001", 1, Lane::interactive};
+  ghost.body = to_json(*ghost.job);
+  auto g = store.record_dead_letter(ghost);
+  EXPECT_TRUE(g.recorded);
+  EXPECT_EQ(g.reason, "no such submission 6f1c2a34-0000-4000-8000-000000000001 (rejected by a grader as poison)");
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters WHERE submission_id IS NULL"), 2);
 }
 
 }  // namespace

@@ -2,17 +2,25 @@
 //
 // The ack contract (see gradeq/amqp.hpp): handle() returning ack means the result's transaction
 // has committed (or there is nothing to do: a duplicate or superseded job); returning reject
-// means the job is poison (dead-lettered, with the reason logged and, where there is a
-// submission, stored as its `error`); throwing means a system fault (Docker, PostgreSQL,
-// runner): the job is requeued and the student is never charged. Delivery is at least once; the
-// result write is conditional (one result per submission and attempt), so handling twice is
-// harmless.
+// means the job is poison or given up on (dead-lettered; the dead-letter handler records it and
+// marks the submission `error` with the reason); throwing means requeue.
+//
+// Faults and who pays for them. The student never does: a grade is stored only from a report
+// the runner produced. An outage (PostgreSQL unreachable, the Docker engine not answering) is
+// waited out in place, with backoff, holding the delivery: it does not count against the job, so
+// a 10-minute outage does not dead-letter a whole batch. A fault of this job's run while the
+// engine answers (the container could not start, the runner died, a bad report) is requeued and
+// counted by the broker (x-delivery-count); at the last delivery the grader gives up and marks the
+// attempt `error` with the fault. A grader that dies holding jobs loses nothing: the broker
+// redelivers them, and the sweeper republishes a submission left `running` past its lease.
+// Delivery is at least once and the result write is conditional, so a job handled twice stores
+// one result.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstddef>
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "gradeq/amqp.hpp"
@@ -39,7 +47,11 @@ struct Settings {
   int pids_limit = 128;
   int tmpfs_mb = 16;
   double grace_s = 20;                 // added to the sum of the spec's limits for the container
-  int max_system_failures = 3;         // per submission in this process, then `error`
+  int delivery_limit = 5;              // the lane queues' x-delivery-limit (see declare_topology)
+  double lease_margin_s = 60;          // a claim's lease: the container deadline plus this
+  double sweep_interval_s = 30;        // the sweeper thread's period; 0: no sweeper
+  double sweep_grace_s = 60;           // see pg::SweepPolicy::unpublished_grace
+  int interactive_burst = 4;           // see amqp::ConsumerOptions
   std::string grader_id;               // default: host:pid
 };
 
@@ -47,31 +59,50 @@ struct Settings {
 std::string default_grader_id();
 
 // What a handled job came to (for logs, metrics and tests).
-enum class Outcome { graded, duplicate, superseded, poison, gave_up };
+enum class Outcome { graded, duplicate, superseded, poison, gave_up, dead_letter };
 
 class JobHandler {
  public:
-  // `sandbox` is shared by all threads; each thread gets its own database connection.
-  JobHandler(Settings settings, Sandbox& sandbox);
+  // `sandbox` is shared by all threads; each thread gets its own database connection. While
+  // `stop` is true, outages are no longer waited out: the job is requeued (handle() throws).
+  JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop = nullptr);
 
-  // Handles one job message (see the ack contract above). Thread-safe.
+  // Handles one delivery from a lane queue (see the ack contract above). Thread-safe.
+  amqp::Disposition handle(const amqp::Delivery& delivery, Outcome* outcome = nullptr);
+  // The same for a body delivered for the first time.
   amqp::Disposition handle(const std::string& body, Outcome* outcome = nullptr);
+
+  // Handles one delivery from the dead-letter queue: records it (gradeq.dead_letters, once) and
+  // marks its submission's attempt `error` with the reason if it was still queued or running.
+  // Acks once recorded.
+  amqp::Disposition handle_dead(const amqp::Delivery& delivery, pg::DeadLetterRecord* record = nullptr);
 
   // The container request for a submission (limits clamped to the operator's caps).
   SandboxRequest make_request(const pg::Work& work) const;
 
+  // How long a claim of a submission of `spec` holds: the container deadline plus the margin.
+  std::chrono::milliseconds lease(const Spec& spec) const;
+
  private:
   pg::Store& store();
-  amqp::Disposition give_up_or_throw(const Job& job, const std::string& reason, Outcome* outcome);
+  // Runs `body` against the database, waiting out outages (pg::Unavailable) with backoff until
+  // it succeeds or `stop` is set (then throws).
+  template <typename F>
+  auto with_database(const char* what, F&& body) -> decltype(body(std::declval<pg::Store&>()));
+  // Waits until the sandbox answers again (or `stop`: throws SandboxError).
+  void wait_for_engine(const std::string& fault);
+  amqp::Disposition job_fault(const Job& job, std::uint32_t delivery_count, const std::string& fault,
+                              Outcome* outcome);
+  bool stopping() const { return stop_ && stop_->load(); }
 
   Settings settings_;
   Sandbox& sandbox_;
-  std::mutex failures_mutex_;
-  std::map<std::string, int> failures_;  // system faults per submission/attempt in this process
+  const std::atomic<bool>* stop_;
 };
 
-// Declares the queues and consumes until `stop` becomes true (SIGTERM): work in hand is
-// finished and acked, the rest stays in the queue.
+// Declares the queues (retrying while the broker is down), runs the sweeper thread, and consumes
+// both lanes and the dead-letter queue until `stop` becomes true (SIGTERM): work in hand is
+// finished and acked (or, if it waits on an outage, requeued), the rest stays in the queue.
 void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& stop);
 
 }  // namespace gradeq::grader
