@@ -82,8 +82,12 @@ int main(int argc, char** argv) {
   try {
     DockerSandbox sandbox(s.docker);
     if (s.grader_id.empty()) s.grader_id = grader::default_grader_id();
-    int reaped = reap_orphaned_containers(sandbox, s.grader_id);
-    if (reaped) spdlog::warn("removed {} container(s) left behind by graders that died", reaped);
+    try {
+      int reaped = reap_orphaned_containers(sandbox, s.grader_id);
+      if (reaped) spdlog::warn("removed {} container(s) left behind by graders that died", reaped);
+    } catch (const SandboxError& e) {  // the engine is down: jobs will wait for it; reap next start
+      spdlog::warn("could not look for containers of dead graders: {}", e.what());
+    }
     grader::run(s, sandbox, g_stop);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
