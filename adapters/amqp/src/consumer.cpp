@@ -12,13 +12,18 @@
 #include <thread>
 
 #include "connection.hpp"
+#include "lane_picker.hpp"
+#include "properties.hpp"
 
 namespace gradeq::amqp {
 
 namespace {
 
+using detail::Lane;
+
 constexpr amqp_channel_t kInteractive = 1;
 constexpr amqp_channel_t kBulk = 2;
+constexpr amqp_channel_t kDead = 3;
 constexpr int kHeartbeatSeconds = 30;
 constexpr std::chrono::milliseconds kBusyWait{10};   // work in hand: settle promptly
 constexpr std::chrono::milliseconds kIdleWait{100};  // also the latency of noticing `stop`
@@ -40,11 +45,13 @@ struct Settlement {
   Settle how;
 };
 
-// The workers and the two queues between them and the I/O thread.
+// The workers and the queues between them and the I/O thread: one per consumed queue, and
+// the settlements going back.
 class Dispatcher {
  public:
-  Dispatcher(const std::function<Disposition(const Delivery&)>& handler, int workers)
-      : handler_(handler) {
+  Dispatcher(const std::function<Disposition(const Delivery&)>& handler, int workers,
+             int interactive_burst)
+      : handler_(handler), picker_(interactive_burst) {
     threads_.reserve(static_cast<std::size_t>(workers));
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
   }
@@ -55,7 +62,7 @@ class Dispatcher {
   void push(Job job) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      (job.channel == kInteractive ? interactive_ : bulk_).push_back(std::move(job));
+      waiting(job.channel).push_back(std::move(job));
     }
     ready_.notify_one();
   }
@@ -89,7 +96,7 @@ class Dispatcher {
   // True while some delivery waits for a worker or a handler runs: its disposition is due soon.
   bool busy() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return in_flight_ > 0 || !interactive_.empty() || !bulk_.empty();
+    return in_flight_ > 0 || any_waiting();
   }
 
   // True when no handler runs and every disposition has been taken.
@@ -106,9 +113,15 @@ class Dispatcher {
   }
 
  private:
+  std::deque<Job>& waiting(amqp_channel_t channel) {
+    return channel == kDead ? dead_ : channel == kInteractive ? interactive_ : bulk_;
+  }
+
+  bool any_waiting() const { return !dead_.empty() || !interactive_.empty() || !bulk_.empty(); }
+
   std::vector<Job> take_pending_locked() {
     std::vector<Job> out;
-    for (auto* q : {&interactive_, &bulk_}) {
+    for (auto* q : {&dead_, &interactive_, &bulk_}) {
       for (Job& job : *q) out.push_back(std::move(job));
       q->clear();
     }
@@ -120,10 +133,13 @@ class Dispatcher {
       Job job{};
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        ready_.wait(lock, [&] { return shut_down_ || !interactive_.empty() || !bulk_.empty(); });
+        ready_.wait(lock, [&] { return shut_down_ || any_waiting(); });
         if (shut_down_) return;
-        // The interactive lane first: one student must not wait behind a regrade.
-        auto& q = interactive_.empty() ? bulk_ : interactive_;
+        // The interactive lane first (one student must not wait behind a regrade), but bulk
+        // never starves; the rare dead letters before both.
+        const Lane lane = picker_.pick(!dead_.empty(), !interactive_.empty(), !bulk_.empty());
+        if (lane == Lane::none) continue;  // cannot happen: something is waiting
+        auto& q = lane == Lane::dead ? dead_ : lane == Lane::interactive ? interactive_ : bulk_;
         job = std::move(q.front());
         q.pop_front();
         ++in_flight_;
@@ -149,6 +165,8 @@ class Dispatcher {
   const std::function<Disposition(const Delivery&)>& handler_;
   std::mutex mutex_;
   std::condition_variable ready_;
+  detail::LanePicker picker_;
+  std::deque<Job> dead_;
   std::deque<Job> interactive_;
   std::deque<Job> bulk_;
   std::vector<Settlement> settled_;
@@ -168,14 +186,18 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 class Session {
  public:
   Session(const detail::Endpoint& endpoint, const Topology& topology, int prefetch,
-          std::uint64_t generation, Dispatcher& dispatcher)
+          bool consume_dead, std::uint64_t generation, Dispatcher& dispatcher)
       : topology_(topology), generation_(generation), dispatcher_(dispatcher) {
     detail::ConnectOptions options;
     options.heartbeat_s = kHeartbeatSeconds;
     options.connection_name = "gradeq consumer";
     connection_ = detail::Connection(endpoint, options);
-    // Interactive first, so that its consumer exists before bulk deliveries start flowing.
-    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+    // Dead, then interactive, then bulk: each consumer exists before the next lane's
+    // deliveries start flowing.
+    if (consume_dead) channels_.push_back(kDead);
+    channels_.push_back(kInteractive);
+    channels_.push_back(kBulk);
+    for (amqp_channel_t channel : channels_) {
       const std::string queue = queue_of(channel);
       connection_.open_channel(channel);
       amqp_basic_qos(connection_.get(), channel, 0, static_cast<std::uint16_t>(prefetch), 0);
@@ -226,13 +248,18 @@ class Session {
 
  private:
   std::string queue_of(amqp_channel_t channel) const {
-    return channel == kInteractive ? topology_.interactive() : topology_.bulk();
+    return channel == kDead          ? topology_.dead()
+           : channel == kInteractive ? topology_.interactive()
+                                     : topology_.bulk();
   }
 
   void accept(amqp_envelope_t& envelope) {
-    Job job{generation_, envelope.channel,
-            Delivery{envelope.delivery_tag, queue_of(envelope.channel),
-                     detail::to_string(envelope.message.body), envelope.redelivered != 0}};
+    Job job{generation_, envelope.channel, Delivery{}};
+    job.delivery.tag = envelope.delivery_tag;
+    job.delivery.queue = queue_of(envelope.channel);
+    job.delivery.body = detail::to_string(envelope.message.body);
+    job.delivery.redelivered = envelope.redelivered != 0;
+    detail::read_properties(envelope.message.properties, job.delivery);
     amqp_destroy_envelope(&envelope);
     if (stopping_) {
       // Arrived after the cancel: give it back.
@@ -292,7 +319,7 @@ class Session {
 
   void begin_stop() {
     stopping_ = true;
-    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+    for (amqp_channel_t channel : channels_) {
       amqp_basic_cancel(connection_.get(), channel, detail::to_bytes(tags_[channel - 1]));
       connection_.check_rpc(channel, "basic.cancel");
     }
@@ -301,7 +328,7 @@ class Session {
 
   void finish() {
     settle();
-    for (amqp_channel_t channel : {kInteractive, kBulk}) {
+    for (amqp_channel_t channel : channels_) {
       amqp_channel_close(connection_.get(), channel, AMQP_REPLY_SUCCESS);
     }
     connection_.close();
@@ -311,7 +338,8 @@ class Session {
   std::uint64_t generation_;
   Dispatcher& dispatcher_;
   detail::Connection connection_;
-  std::string tags_[2];
+  std::vector<amqp_channel_t> channels_;  // the consumed queues' channels, in set-up order
+  std::string tags_[3];                   // consumer tags, by channel - 1
   bool stopping_ = false;
 };
 
@@ -324,10 +352,13 @@ void sleep_unless_stopped(std::chrono::milliseconds total, const std::atomic<boo
 
 }  // namespace
 
-Consumer::Consumer(std::string url, Topology topology, int prefetch)
-    : url_(std::move(url)), topology_(std::move(topology)), prefetch_(prefetch) {
+Consumer::Consumer(std::string url, Topology topology, int prefetch, ConsumerOptions options)
+    : url_(std::move(url)), topology_(std::move(topology)), prefetch_(prefetch), options_(options) {
   if (prefetch_ < 1 || prefetch_ > 65535) {
     throw std::invalid_argument("amqp consumer: prefetch must be in 1..65535");
+  }
+  if (options_.interactive_burst < 1) {
+    throw std::invalid_argument("amqp consumer: interactive_burst must be at least 1");
   }
   detail::parse_endpoint(url_);  // a malformed URL fails here, not in run()
 }
@@ -336,14 +367,15 @@ void Consumer::run(const std::function<Disposition(const Delivery&)>& handler, i
                    const std::atomic<bool>& stop) {
   if (workers < 1) throw std::invalid_argument("amqp consumer: workers must be at least 1");
   const detail::Endpoint endpoint = detail::parse_endpoint(url_);
-  Dispatcher dispatcher(handler, workers);
+  Dispatcher dispatcher(handler, workers, options_.interactive_burst);
   std::uint64_t generation = 0;
   std::chrono::milliseconds backoff = kFirstBackoff;
   bool lost = false;
   while (!stop.load()) {
     std::optional<Session> session;
     try {
-      session.emplace(endpoint, topology_, prefetch_, ++generation, dispatcher);
+      session.emplace(endpoint, topology_, prefetch_, options_.consume_dead, ++generation,
+                      dispatcher);
       if (lost) spdlog::info("amqp consumer: reconnected to {}", endpoint.display);
       lost = false;
       backoff = kFirstBackoff;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <random>
 
 #include "connection.hpp"
 
@@ -16,6 +17,32 @@ constexpr amqp_channel_t kChannel = 1;
 // Between publishes, read whatever confirms have arrived every this many messages, so that a
 // large batch never leaves the broker's acks piling up unread.
 constexpr std::size_t kDrainEvery = 128;
+
+// 128 bits from a generator seeded by std::random_device; not secret, only unique.
+std::mt19937_64 seeded_generator() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device(),
+                     device(), device(), device(), device()};
+  return std::mt19937_64(seed);
+}
+
+// A random (version 4) UUID: 8-4-4-4-12 lowercase hex digits.
+std::string random_uuid(std::mt19937_64& generator) {
+  std::uint64_t high = generator();
+  std::uint64_t low = generator();
+  high = (high & ~std::uint64_t{0xF000}) | 0x4000;                          // version 4
+  low = (low & ~(std::uint64_t{0xC} << 60)) | (std::uint64_t{0x8} << 60);   // variant 10
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    const std::uint64_t word = i < 16 ? high : low;
+    const int shift = 60 - 4 * (i % 16);
+    out.push_back(digits[(word >> shift) & 0xF]);
+    if (i == 7 || i == 11 || i == 15 || i == 19) out.push_back('-');
+  }
+  return out;
+}
 }  // namespace
 
 struct Publisher::Impl {
@@ -33,6 +60,7 @@ struct Publisher::Impl {
   std::size_t returned = 0;
   std::string return_text;
   std::string blocked_reason;  // connection.blocked from the broker (alarm), if any
+  std::mt19937_64 ids = seeded_generator();  // message ids
 
   void reset() {
     connection.mark_broken();
@@ -170,7 +198,8 @@ struct Publisher::Impl {
     return_text.clear();
 
     amqp_basic_properties_t props{};
-    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
+    props._flags =
+        AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
     props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     props.content_type = amqp_cstring_bytes("application/json");
     const amqp_bytes_t exchange = amqp_empty_bytes;
@@ -179,6 +208,8 @@ struct Publisher::Impl {
     const auto deadline = std::chrono::steady_clock::now() + confirm_timeout;
     try {
       for (std::size_t i = 0; i < bodies.size(); ++i) {
+        const std::string message_id = random_uuid(ids);
+        props.message_id = detail::to_bytes(message_id);
         const int status =
             amqp_basic_publish(connection.get(), kChannel, exchange, routing_key,
                                /*mandatory=*/1, /*immediate=*/0, &props, detail::to_bytes(bodies[i]));
