@@ -16,6 +16,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,6 +31,7 @@ namespace {
 using namespace std::chrono_literals;
 using gradeq::amqp::AmqpError;
 using gradeq::amqp::Consumer;
+using gradeq::amqp::ConsumerOptions;
 using gradeq::amqp::Delivery;
 using gradeq::amqp::Disposition;
 using gradeq::amqp::Publisher;
@@ -238,6 +241,41 @@ UrlParts split_url(const std::string& url) {
   return parts;
 }
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Records every delivery a handler sees, in order.
+class Recorder {
+ public:
+  void add(const Delivery& d) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deliveries_.push_back(d);
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deliveries_.size();
+  }
+  std::vector<Delivery> all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deliveries_;
+  }
+  std::vector<Delivery> from(const std::string& queue) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<Delivery> out;
+    for (const Delivery& d : deliveries_) {
+      if (d.queue == queue) out.push_back(d);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Delivery> deliveries_;
+};
+
 std::vector<std::string> numbered(const std::string& stem, int n) {
   std::vector<std::string> bodies;
   for (int i = 0; i < n; ++i) bodies.push_back(stem + std::to_string(i));
@@ -368,23 +406,31 @@ TEST_F(AmqpTest, ThrowingHandlerGetsTheMessageRedelivered) {
 
 TEST_F(AmqpTest, MessageThatAlwaysThrowsIsDeadLetteredPastTheDeliveryLimit) {
   // RabbitMQ 3.10 quorum queues: with x-delivery-limit=N a message is dead-lettered when it is
-  // given back for the (N+1)th time, so it is handled N+1 times in all.
+  // given back for the (N+1)th time (it would be delivered for the (N+2)th time), so it is
+  // handled N+1 times in all, with delivery_count 0..N.
   gradeq::amqp::delete_topology(url_, topology_);
   const int limit = 2;
   gradeq::amqp::declare_topology(url_, topology_, limit);
   Publisher(url_).publish(topology_.interactive(), {"crashes-the-grader"});
   std::atomic<int> calls{0};
   std::atomic<int> redelivered{0};
+  std::mutex mutex;
+  std::multiset<std::uint32_t> counts;
   Consumer consumer(url_, topology_, 5);
   Running running(consumer, [&](const Delivery& d) -> Disposition {
     ++calls;
     if (d.redelivered) ++redelivered;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      counts.insert(d.delivery_count);
+    }
     throw std::runtime_error("boom");
   }, 2);
   EXPECT_TRUE(wait_for([&] { return depth(topology_.dead()) == 1; }));
   running.stop();
   EXPECT_EQ(calls.load(), limit + 1);
   EXPECT_EQ(redelivered.load(), limit);
+  EXPECT_EQ(counts, (std::multiset<std::uint32_t>{0, 1, 2})) << "delivery_count 0..limit";
   EXPECT_EQ(depth(topology_.interactive()), 0u);
 }
 
@@ -508,9 +554,15 @@ TEST_F(AmqpTest, InteractiveIsServedBeforeBulkWhenBothAreWaiting) {
   running.stop();
   ASSERT_EQ(order.size(), 55u);
   EXPECT_EQ(order[0][0], 'b');
-  std::vector<std::string> next(order.begin() + 1, order.begin() + 6);
-  EXPECT_THAT(next, ::testing::UnorderedElementsAre("i0", "i1", "i2", "i3", "i4"))
-      << "the five interactive deliveries must come right after the one in hand";
+  // Interactive first, but at most interactive_burst (4 by default) in a row while bulk waits.
+  std::vector<std::string> burst(order.begin() + 1, order.begin() + 5);
+  EXPECT_THAT(burst, ::testing::Each(::testing::StartsWith("i")))
+      << "four interactive deliveries must come right after the one in hand";
+  EXPECT_EQ(order[5][0], 'b') << "then one bulk delivery";
+  EXPECT_EQ(order[6][0], 'i') << "then the fifth interactive one";
+  std::set<std::string> interactive(burst.begin(), burst.end());
+  interactive.insert(order[6]);
+  EXPECT_EQ(interactive, (std::set<std::string>{"i0", "i1", "i2", "i3", "i4"}));
   EXPECT_EQ(depth(topology_.bulk()), 0u);
 }
 
@@ -560,6 +612,296 @@ TEST_F(AmqpTest, PublisherReconnectsAfterTheBrokerDroppedItsIdleConnection) {
   publisher.publish(topology_.bulk(), {"two"});
   EXPECT_EQ(relay.accepted(), 2);
   EXPECT_EQ(depth(topology_.bulk()), 2u);
+}
+
+// ---- delivery_count, death, message_id, the dead queue, fairness -------------------------------
+
+TEST_F(AmqpTest, EachRequeueRaisesTheDeliveryCount) {
+  Publisher(url_).publish(topology_.bulk(), {"flaky"});
+  Recorder seen;
+  Consumer consumer(url_, topology_, 5);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    if (seen.size() <= 2) throw std::runtime_error("not yet");  // nack, requeue=true
+    return Disposition::ack;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] { return seen.size() >= 3; }));
+  running.stop();
+  const std::vector<Delivery> all = seen.all();
+  ASSERT_EQ(all.size(), 3u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].delivery_count, i) << "delivery " << i;
+    EXPECT_EQ(all[i].redelivered, i > 0) << "delivery " << i;
+    EXPECT_FALSE(all[i].death.has_value());
+    EXPECT_EQ(all[i].message_id, all[0].message_id) << "a requeue keeps the message id";
+  }
+  EXPECT_EQ(depth(topology_.bulk()), 0u);
+  EXPECT_EQ(depth(topology_.dead()), 0u);
+}
+
+TEST_F(AmqpTest, AConnectionDyingWithTheMessageUnackedRaisesTheDeliveryCount) {
+  const UrlParts parts = split_url(url_);
+  Relay relay(parts.host, parts.port);
+  Publisher(url_).publish(topology_.interactive(), {"in-hand-at-the-cut"});
+  Recorder seen;
+  const std::string relayed = parts.with_authority("127.0.0.1:" + std::to_string(relay.port()));
+  Consumer consumer(relayed, topology_, 5);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    if (seen.size() == 1) relay.sever();  // the ack cannot reach the broker
+    return Disposition::ack;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] { return seen.size() >= 2; }));
+  ASSERT_TRUE(wait_for([&] { return depth(topology_.interactive()) == 0; }));
+  running.stop();
+  const std::vector<Delivery> all = seen.all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].delivery_count, 0u);
+  EXPECT_EQ(all[1].delivery_count, 1u) << "RabbitMQ 3.10 counts a return by a dead connection";
+  EXPECT_TRUE(all[1].redelivered);
+  EXPECT_EQ(all[1].message_id, all[0].message_id);
+}
+
+TEST_F(AmqpTest, DeliveriesGivenBackAtStopComeBackWithAHigherDeliveryCount) {
+  const int n = 4;
+  Publisher(url_).publish(topology_.bulk(), numbered("g", n));
+  Gate gate;
+  std::atomic<int> started{0};
+  {
+    Consumer consumer(url_, topology_, n);
+    Running running(consumer, [&](const Delivery&) {
+      ++started;
+      gate.wait();
+      return Disposition::ack;
+    }, 1);
+    ASSERT_TRUE(wait_for([&] { return started.load() == 1 && depth(topology_.bulk()) == 0; }));
+    running.request_stop();
+    std::this_thread::sleep_for(300ms);  // let run() see the stop before the handler returns
+    gate.open();
+    running.stop();
+  }
+  // The handled ones were acked; those held back went back with basic.nack(requeue=true).
+  const int handled = started.load();
+  ASSERT_LT(handled, n) << "nothing was given back";
+  const auto given_back = static_cast<std::uint32_t>(n - handled);
+  ASSERT_TRUE(wait_for([&] { return depth(topology_.bulk()) == given_back; }, 10s));
+  Recorder seen;
+  Consumer again(url_, topology_, n);
+  Running running(again, [&](const Delivery& d) {
+    seen.add(d);
+    return Disposition::ack;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] { return seen.size() == given_back; }));
+  running.stop();
+  for (const Delivery& d : seen.all()) {
+    EXPECT_EQ(d.delivery_count, 1u) << d.body << ": given back unhandled, and still counted";
+    EXPECT_TRUE(d.redelivered) << d.body;
+  }
+}
+
+TEST_F(AmqpTest, PastTheDeliveryLimitTheMessageArrivesFromTheDeadQueueWithItsDeath) {
+  // x-delivery-limit=1: delivered with delivery_count 0, then 1; its second return (it would
+  // be delivered a third time) dead-letters it with reason "delivery_limit".
+  gradeq::amqp::delete_topology(url_, topology_);
+  gradeq::amqp::declare_topology(url_, topology_, 1);
+  const std::int64_t before = unix_now();
+  Publisher(url_).publish(topology_.interactive(), {"crashes-every-time"});
+  Recorder seen;
+  ConsumerOptions options;
+  options.consume_dead = true;
+  Consumer consumer(url_, topology_, 5, options);
+  Running running(consumer, [&](const Delivery& d) -> Disposition {
+    seen.add(d);
+    if (d.queue == topology_.dead()) return Disposition::ack;
+    throw std::runtime_error("crash");
+  }, 2);
+  ASSERT_TRUE(wait_for([&] { return !seen.from(topology_.dead()).empty(); }));
+  running.stop();
+  const std::int64_t after = unix_now();
+
+  const std::vector<Delivery> lane = seen.from(topology_.interactive());
+  ASSERT_EQ(lane.size(), 2u) << "delivered delivery_limit + 1 times";
+  EXPECT_EQ(lane[0].delivery_count, 0u);
+  EXPECT_EQ(lane[1].delivery_count, 1u);
+  for (const Delivery& d : lane) EXPECT_FALSE(d.death.has_value());
+
+  const std::vector<Delivery> dead = seen.from(topology_.dead());
+  ASSERT_EQ(dead.size(), 1u);
+  const Delivery& d = dead[0];
+  EXPECT_EQ(d.body, "crashes-every-time");
+  ASSERT_TRUE(d.death.has_value());
+  EXPECT_EQ(d.death->reason, "delivery_limit");
+  EXPECT_EQ(d.death->queue, topology_.interactive());
+  EXPECT_EQ(d.death->count, 1);
+  EXPECT_GE(d.death->time, before - 60) << "unix seconds";
+  EXPECT_LE(d.death->time, after + 60) << "unix seconds";
+  EXPECT_EQ(d.delivery_count, 0u) << "the dead queue counts its own returns, from 0";
+  EXPECT_FALSE(d.redelivered);
+  EXPECT_EQ(d.message_id, lane[0].message_id) << "dead-lettering keeps the message id";
+  EXPECT_EQ(depth(topology_.interactive()), 0u);
+  EXPECT_EQ(depth(topology_.dead()), 0u);
+}
+
+TEST_F(AmqpTest, ARejectedMessageArrivesFromTheDeadQueueAsRejected) {
+  Publisher(url_).publish(topology_.bulk(), {R"({"poison":true})"});
+  Recorder seen;
+  ConsumerOptions options;
+  options.consume_dead = true;
+  Consumer consumer(url_, topology_, 5, options);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    return d.queue == topology_.dead() ? Disposition::ack : Disposition::reject;
+  }, 2);
+  ASSERT_TRUE(wait_for([&] { return !seen.from(topology_.dead()).empty(); }));
+  running.stop();
+  const std::vector<Delivery> lane = seen.from(topology_.bulk());
+  ASSERT_EQ(lane.size(), 1u);
+  const std::vector<Delivery> dead = seen.from(topology_.dead());
+  ASSERT_EQ(dead.size(), 1u);
+  ASSERT_TRUE(dead[0].death.has_value());
+  EXPECT_EQ(dead[0].death->reason, "rejected");
+  EXPECT_EQ(dead[0].death->queue, topology_.bulk());
+  EXPECT_EQ(dead[0].death->count, 1);
+  EXPECT_GT(dead[0].death->time, 0);
+  EXPECT_EQ(dead[0].body, R"({"poison":true})");
+  EXPECT_EQ(dead[0].message_id, lane[0].message_id);
+  EXPECT_EQ(depth(topology_.bulk()), 0u);
+  EXPECT_EQ(depth(topology_.dead()), 0u);
+}
+
+TEST_F(AmqpTest, RejectingADeadQueueDeliveryDropsTheMessage) {
+  Publisher(url_).publish(topology_.interactive(), {"twice-poison"});
+  Recorder seen;
+  ConsumerOptions options;
+  options.consume_dead = true;
+  Consumer consumer(url_, topology_, 5, options);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    return Disposition::reject;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] { return !seen.from(topology_.dead()).empty(); }));
+  running.stop();
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(depth(topology_.interactive()), 0u);
+  EXPECT_EQ(depth(topology_.dead()), 0u) << "the dead queue dead-letters nothing";
+}
+
+TEST_F(AmqpTest, EveryPublishedMessageHasItsOwnMessageId) {
+  const int n = 20;
+  Publisher publisher(url_);
+  publisher.publish(topology_.interactive(), numbered("m", n / 2));
+  publisher.publish(topology_.interactive(), numbered("m", n / 2));  // same bodies, new ids
+  Recorder seen;
+  Consumer consumer(url_, topology_, 5);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    return Disposition::ack;
+  }, 2);
+  ASSERT_TRUE(wait_for([&] { return seen.size() == n; }));
+  running.stop();
+  const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::set<std::string> ids;
+  for (const Delivery& d : seen.all()) {
+    EXPECT_FALSE(d.message_id.empty()) << d.body;
+    EXPECT_TRUE(std::regex_match(d.message_id, uuid)) << d.message_id;
+    ids.insert(d.message_id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(n));
+}
+
+TEST_F(AmqpTest, BulkIsNotStarvedByAFloodOfInteractiveWork) {
+  // Everything is delivered to this consumer before the only worker starts handing out (the
+  // first delivery is held), so both lanes have deliveries waiting locally until one runs out.
+  const int n = 60;
+  const int burst = 3;
+  Publisher publisher(url_);
+  publisher.publish(topology_.bulk(), numbered("b", n));
+  publisher.publish(topology_.interactive(), numbered("i", n));
+  Gate gate;
+  Recorder seen;
+  ConsumerOptions options;
+  options.interactive_burst = burst;
+  Consumer consumer(url_, topology_, n, options);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    if (seen.size() == 1) gate.wait();
+    return Disposition::ack;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] {
+    return seen.size() == 1 && depth(topology_.interactive()) == 0 && depth(topology_.bulk()) == 0;
+  }));
+  std::this_thread::sleep_for(500ms);  // let the I/O thread take them all off the socket
+  gate.open();
+  ASSERT_TRUE(wait_for([&] { return seen.size() == 2 * n; }));
+  running.stop();
+
+  std::string order;  // 'i' / 'b' per delivery, in handler order
+  for (const Delivery& d : seen.all()) order += d.queue == topology_.bulk() ? 'b' : 'i';
+  SCOPED_TRACE("order: " + order);
+  const std::size_t first_bulk = order.find('b');
+  EXPECT_LE(first_bulk, static_cast<std::size_t>(burst))
+      << "a bulk delivery within the first burst + 1";
+  // While bulk deliveries remain, never more than `burst` interactive ones in a row.
+  const std::size_t last_bulk = order.rfind('b');
+  const std::size_t last_interactive = order.rfind('i');
+  std::size_t run = 0;
+  std::size_t longest = 0;
+  for (std::size_t i = 0; i < std::min(last_bulk, last_interactive); ++i) {
+    run = order[i] == 'i' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  EXPECT_LE(longest, static_cast<std::size_t>(burst));
+  // Interactive first: all of it is done after only about n / burst bulk deliveries.
+  const auto bulk_before_last_interactive =
+      std::count(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(last_interactive), 'b');
+  EXPECT_LE(bulk_before_last_interactive, n / burst);
+  EXPECT_LT(last_interactive, last_bulk);
+  EXPECT_EQ(depth(topology_.interactive()), 0u);
+  EXPECT_EQ(depth(topology_.bulk()), 0u);
+}
+
+TEST_F(AmqpTest, DeadQueueDeliveriesAreHandedOutBeforeLaneDeliveries) {
+  Publisher publisher(url_);
+  publisher.publish(topology_.bulk(), numbered("b", 10));
+  publisher.publish(topology_.interactive(), numbered("i", 10));
+  publisher.publish(topology_.dead(), numbered("d", 3));  // never dead-lettered: no death
+  Gate gate;
+  Recorder seen;
+  ConsumerOptions options;
+  options.consume_dead = true;
+  Consumer consumer(url_, topology_, 10, options);
+  Running running(consumer, [&](const Delivery& d) {
+    seen.add(d);
+    if (seen.size() == 1) gate.wait();
+    return Disposition::ack;
+  }, 1);
+  ASSERT_TRUE(wait_for([&] {
+    return seen.size() == 1 && depth(topology_.interactive()) == 0 &&
+           depth(topology_.bulk()) == 0 && depth(topology_.dead()) == 0;
+  }));
+  std::this_thread::sleep_for(500ms);  // let the I/O thread take them all off the socket
+  gate.open();
+  ASSERT_TRUE(wait_for([&] { return seen.size() == 23; }));
+  running.stop();
+  const std::vector<Delivery> all = seen.all();
+  // The one held by the gate may be any lane's; the dead ones come right after it at the latest.
+  int dead_in_first_four = 0;
+  for (std::size_t i = 0; i < 4; ++i) dead_in_first_four += all[i].queue == topology_.dead();
+  EXPECT_EQ(dead_in_first_four, 3);
+  for (const Delivery& d : all) {
+    if (d.queue == topology_.dead()) {
+      EXPECT_EQ(d.body[0], 'd');
+      EXPECT_FALSE(d.death.has_value()) << "published straight to the dead queue";
+    }
+  }
+  EXPECT_EQ(depth(topology_.dead()), 0u);
+}
+
+TEST(AmqpErrors, ConsumerRefusesABurstBelowOne) {
+  ConsumerOptions options;
+  options.interactive_burst = 0;
+  EXPECT_THROW(Consumer(gradeq::testing::amqp_url(), Topology{}, 1, options),
+               std::invalid_argument);
 }
 
 }  // namespace
