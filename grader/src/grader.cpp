@@ -246,7 +246,7 @@ amqp::Disposition JobHandler::handle_dead(const amqp::Delivery& delivery,
   letter.queue = delivery.death ? delivery.death->queue : delivery.queue;
   letter.death_reason = delivery.death ? delivery.death->reason : "unknown";
   letter.dead_at = delivery.death ? delivery.death->time : 0;
-  letter.deliveries = static_cast<int>(delivery.delivery_count);
+  letter.deliveries = 0;  // unknown: the dead queue counts its own deliveries afresh
   try {
     letter.job = job_from_json(delivery.body);
   } catch (const JobError& e) {
@@ -256,15 +256,35 @@ amqp::Disposition JobHandler::handle_dead(const amqp::Delivery& delivery,
     if (letter.death_reason == "delivery_limit") {
       letter.deliveries = settings_.delivery_limit + 1;
       letter.reason = "delivered " + std::to_string(letter.deliveries) +
-                      " times without a result (a grader crashed or was stopped each time)";
+                      " times without a result (a grader crashed, was stopped or lost its"
+                      " connection each time)";
     } else if (letter.death_reason == "rejected") {
       letter.reason = "rejected by a grader as poison";
     } else {
       letter.reason = "dead-lettered by the broker (" + letter.death_reason + ")";
     }
   }
-  auto r = with_database("record dead letter",
-                         [&](pg::Store& s) { return s.record_dead_letter(letter); });
+  auto r = with_database("record dead letter", [&](pg::Store& s) {
+    return s.record_dead_letter(letter, settings_.delivery_limit);
+  });
+  if (r.revive) {
+    // Given back more than failed: a new message, with a fresh delivery count. If publishing
+    // fails, the dead letter is requeued and decided again (recorded once).
+    thread_local std::unique_ptr<dispatch::JobPublisher> publisher;
+    if (!publisher) {
+      publisher = std::make_unique<dispatch::JobPublisher>(settings_.amqp_url, settings_.queue_prefix);
+    }
+    try {
+      publisher->publish({*r.revive});
+    } catch (...) {
+      publisher.reset();
+      throw;
+    }
+    spdlog::warn("submission={} attempt={} revived from the dead queue: {}", r.revive->submission_id,
+                 r.revive->attempt, r.reason);
+    if (record) *record = r;
+    return amqp::Disposition::ack;
+  }
   if (r.recorded) {
     spdlog::error("dead letter from {} ({}): {}{}", letter.queue, letter.death_reason, r.reason,
                   r.marked_error ? "; submission " + letter.job->submission_id + " marked error" : "");

@@ -288,6 +288,12 @@ TEST_F(GraderTest, DeadLettersAreRecordedOnceAndEndTheirSubmissionWithTheReason)
   sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("not expected"); };
   grader::JobHandler handler(settings, sandbox);
   std::string id = submit("fay");
+  {
+    pqxx::connection c(db.url());  // graders claimed it every time: it crashed them
+    pqxx::work tx(c);
+    tx.exec("UPDATE gradeq.submissions SET status = 'running', deliveries = 6 WHERE id = '" + id + "'");
+    tx.commit();
+  }
   pg::DeadLetterRecord record;
   // Over the delivery limit (a grader crashed on it every time).
   EXPECT_EQ(handler.handle_dead(dead(message(id), "delivery_limit", 1790000000), &record),
@@ -305,6 +311,24 @@ TEST_F(GraderTest, DeadLettersAreRecordedOnceAndEndTheirSubmissionWithTheReason)
   EXPECT_THAT(record.reason, ::testing::StartsWith("no such submission 6f1c2a34-0000-4000-8000-000000000003"));
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters"), 3);
   EXPECT_TRUE(sandbox.requests.empty());
+}
+
+TEST_F(GraderTest, AJobMostlyGivenBackIsRevivedOntoItsLaneNotFailed) {
+  amqp::Topology topology{"gradeq-test-" + testing::unique_token()};
+  settings.amqp_url = testing::amqp_url();
+  settings.queue_prefix = topology.prefix;
+  amqp::declare_topology(settings.amqp_url, topology);
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("not expected"); };
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("gil");  // never claimed: six graders stopped holding it
+  pg::DeadLetterRecord record;
+  EXPECT_EQ(handler.handle_dead(dead(message(id), "delivery_limit", 1790000200), &record),
+            amqp::Disposition::ack);
+  EXPECT_TRUE(record.revive.has_value());
+  EXPECT_EQ(status(id), "queued:");
+  EXPECT_EQ(amqp::queue_depth(settings.amqp_url, topology.interactive()), 1u) << "published again";
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters WHERE reason LIKE '%revived%'"), 1);
+  amqp::delete_topology(settings.amqp_url, topology);
 }
 
 }  // namespace

@@ -329,6 +329,8 @@ TEST_F(StoreTest, AClaimCountsTheDeliveryAndHoldsALeaseForTheGivenTime) {
 TEST_F(StoreTest, ADeadLetterIsRecordedOnceAndEndsItsAttemptWithTheReason) {
   auto v = add_echo();
   std::string id = submit(v, "rey");
+  pg::Work work;
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(store.claim({id, 1, Lane::bulk}, work), pg::Claim::claimed);
   store.record_fault({id, 1, Lane::bulk}, "container could not start: image missing");
   pg::DeadLetter letter;
   letter.queue = "gradeq.bulk";
@@ -338,7 +340,7 @@ TEST_F(StoreTest, ADeadLetterIsRecordedOnceAndEndsItsAttemptWithTheReason) {
   letter.dead_at = 1790000000;
   letter.deliveries = 6;
   letter.job = Job{id, 1, Lane::bulk};
-  auto first = store.record_dead_letter(letter);
+  auto first = store.record_dead_letter(letter, 5);
   EXPECT_TRUE(first.recorded);
   EXPECT_TRUE(first.marked_error);
   EXPECT_EQ(first.reason, "delivered 6 times without a result; last fault: container could not start: image missing");
@@ -353,7 +355,6 @@ TEST_F(StoreTest, ADeadLetterIsRecordedOnceAndEndsItsAttemptWithTheReason) {
 
   // A dead duplicate of an attempt that was graded leaves the grade alone.
   std::string graded = submit(v, "sam");
-  pg::Work work;
   ASSERT_EQ(store.claim({graded, 1, Lane::bulk}, work), pg::Claim::claimed);
   ASSERT_TRUE(store.store_result({graded, 1, Lane::bulk}, result_with_two_failed(),
                                  {std::chrono::system_clock::now(), 1}, "t", 100));
@@ -380,6 +381,35 @@ TEST_F(StoreTest, ADeadLetterIsRecordedOnceAndEndsItsAttemptWithTheReason) {
   EXPECT_TRUE(g.recorded);
   EXPECT_EQ(g.reason, "no such submission 6f1c2a34-0000-4000-8000-000000000001 (rejected by a grader as poison)");
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.dead_letters WHERE submission_id IS NULL"), 2);
+}
+
+TEST_F(StoreTest, AJobOverTheLimitThatWasMostlyGivenBackIsRevivedNotFailed) {
+  // RabbitMQ counts a delivery given back unstarted (a grader stopping, a dropped connection) like
+  // a failed one. A job that reached the limit that way is not at fault.
+  auto v = add_echo();
+  std::string id = submit(v, "tia");
+  pg::Work work;
+  ASSERT_EQ(store.claim({id, 1, Lane::bulk}, work), pg::Claim::claimed);  // one real start
+  pg::DeadLetter letter;
+  letter.queue = "gradeq.interactive";
+  letter.death_reason = "delivery_limit";
+  letter.reason = "delivered 6 times without a result";
+  letter.body = to_json(Job{id, 1, Lane::interactive});
+  letter.dead_at = 1790000100;
+  letter.job = Job{id, 1, Lane::interactive};
+  auto r = store.record_dead_letter(letter, 5);
+  EXPECT_TRUE(r.recorded);
+  EXPECT_FALSE(r.marked_error);
+  ASSERT_TRUE(r.revive.has_value());
+  EXPECT_EQ(r.revive->submission_id, id);
+  EXPECT_EQ(r.revive->lane, Lane::interactive);
+  EXPECT_THAT(r.reason, ::testing::HasSubstr("revived: only 1 of those deliveries were claimed"));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'running'"), 1);
+  // Without revival (the default), the same letter ends the attempt.
+  letter.dead_at = 1790000101;
+  auto plain = store.record_dead_letter(letter);
+  EXPECT_FALSE(plain.revive.has_value());
+  EXPECT_TRUE(plain.marked_error);
 }
 
 }  // namespace

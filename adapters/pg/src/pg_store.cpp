@@ -486,7 +486,7 @@ void Store::record_fault(const Job& job, const std::string& fault) {
   });
 }
 
-DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter) {
+DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter, int revive_below_claims) {
   return impl_->run("record dead letter", [&](pqxx::connection& c) {
     pqxx::work tx(c);
     DeadLetterRecord out;
@@ -495,8 +495,11 @@ DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter) {
     bool exists = false;
     if (letter.job) {
       auto s = tx.exec_params(
-          "SELECT status, attempt, COALESCE(error_reason, ''), COALESCE(last_fault, '')"
-          "  FROM gradeq.submissions WHERE id = $1::uuid FOR UPDATE",
+          "SELECT s.status, s.attempt, COALESCE(s.error_reason, ''), COALESCE(s.last_fault, ''),"
+          "       s.deliveries, COALESCE(j.lane, s.lane)"
+          "  FROM gradeq.submissions s"
+          "  LEFT JOIN gradeq.jobs j ON j.submission_id = s.id AND j.attempt = s.attempt"
+          " WHERE s.id = $1::uuid FOR UPDATE OF s",
           letter.job->submission_id);
       if (s.empty()) {
         out.reason = "no such submission " + letter.job->submission_id + " (" + letter.reason + ")";
@@ -507,6 +510,14 @@ DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter) {
         const std::string error_reason = s[0][2].as<std::string>();
         const std::string last_fault = s[0][3].as<std::string>();
         current = same_attempt && (status == "queued" || status == "running");
+        const int claims = s[0][4].as<int>();
+        if (current && letter.death_reason == "delivery_limit" && claims < revive_below_claims) {
+          out.revive = Job{letter.job->submission_id, letter.job->attempt,
+                           lane_from_string(s[0][5].as<std::string>()).value_or(Lane::bulk)};
+          out.reason = letter.reason + "; revived: only " + std::to_string(claims) +
+                       " of those deliveries were claimed by a grader, the rest were given back";
+          current = false;
+        }
         if (same_attempt && status == "error" && !error_reason.empty()) {
           out.reason = error_reason;  // the grader gave up on it and said why
         } else if (same_attempt && !last_fault.empty()) {
@@ -516,13 +527,15 @@ DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter) {
     }
     const std::string body = storable_text(letter.body, 65536);
     const std::string attempt = letter.job ? std::to_string(letter.job->attempt) : std::string();
+    const std::string deliveries = std::to_string(letter.deliveries);
     auto row = tx.exec_params(
         "INSERT INTO gradeq.dead_letters (dead_key, queue, death_reason, reason, deliveries,"
         "  submission_id, attempt, body, dead_at)"
-        " VALUES (md5($6) || ':' || $1 || ':' || $8, $1, $2, $3, $4, $5::uuid, $7::int, $6,"
+        " VALUES (md5($6) || ':' || $1 || ':' || $8, $1, $2, $3, $4::int, $5::uuid, $7::int, $6,"
         "         to_timestamp($8::double precision))"
         " ON CONFLICT (dead_key) DO NOTHING RETURNING id",
-        letter.queue, letter.death_reason, storable_text(out.reason, 4096), letter.deliveries,
+        letter.queue, letter.death_reason, storable_text(out.reason, 4096),
+        letter.deliveries > 0 ? deliveries.c_str() : nullptr,
         exists ? letter.job->submission_id.c_str() : nullptr, body,
         letter.job ? attempt.c_str() : nullptr,
         std::to_string(letter.dead_at));

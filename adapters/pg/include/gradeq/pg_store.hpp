@@ -124,7 +124,7 @@ struct DeadLetter {
   std::string reason;        // ours, in words
   std::string body;
   std::int64_t dead_at = 0;  // unix seconds (x-death time)
-  int deliveries = 0;
+  int deliveries = 0;         // how many times it was delivered from its lane queue; 0: unknown
   std::optional<Job> job;    // when the body is a valid job message
 };
 
@@ -132,6 +132,7 @@ struct DeadLetterRecord {
   bool recorded = false;      // false: this death was recorded before (a redelivered dead letter)
   bool marked_error = false;  // the submission's attempt was queued or running and is now `error`
   std::string reason;         // the reason stored (the grader's own words when it had given some)
+  std::optional<Job> revive;  // publish this job again instead (see record_dead_letter)
 };
 
 struct ResultTimes {
@@ -196,7 +197,12 @@ class Store {
   // Records a dead letter once (keyed by body, queue and time of death) and, when it is the job
   // of a submission attempt still queued or running, marks that attempt `error` with the reason
   // (the grader's own reason if it gave one; otherwise `reason` plus the last fault recorded).
-  DeadLetterRecord record_dead_letter(const DeadLetter& letter);
+  //
+  // Except: a job over the delivery limit whose attempt was claimed by a grader fewer than
+  // `revive_below_claims` times was mostly given back unstarted (graders stopping, connections
+  // dropping: RabbitMQ counts those returns too) rather than failing; it is not the job's fault,
+  // so the attempt stays as it is and `revive` says to publish the job again.
+  DeadLetterRecord record_dead_letter(const DeadLetter& letter, int revive_below_claims = 0);
 
  private:
   class Impl;
