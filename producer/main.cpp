@@ -196,7 +196,8 @@ int main(int argc, char** argv) {
       if (every_s <= 0) {
         auto r = producer::sweep(settings, policy);
         std::cout << "published " << r.unpublished << " unpublished job(s), republished " << r.expired
-                  << " submission(s) past their lease\n";
+                  << " submission(s) past their lease and " << r.stranded
+                  << " whose message was lost\n";
         return 0;
       }
       std::signal(SIGTERM, on_signal);
@@ -206,7 +207,8 @@ int main(int argc, char** argv) {
           auto r = producer::sweep(settings, policy);
           if (r.total()) {
             std::cerr << "sweep: published " << r.unpublished << " unpublished job(s), republished "
-                      << r.expired << " submission(s) past their lease\n";
+                      << r.expired << " submission(s) past their lease and " << r.stranded
+                      << " whose message was lost\n";
           }
         } catch (const std::exception& e) {  // an outage: try again next round
           std::cerr << "gradeq-producer: sweep failed: " << e.what() << "\n";

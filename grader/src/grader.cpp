@@ -312,7 +312,7 @@ void sweeper(const Settings& settings, const std::atomic<bool>& stop) {
       auto r = dispatch::sweep(*store, *publisher, policy);
       if (r.total()) {
         spdlog::warn("sweeper: published {} job(s) left unpublished, republished {} submission(s) past"
-                     " their lease", r.unpublished, r.expired);
+                     " their lease and {} whose message was lost", r.unpublished, r.expired, r.stranded);
       }
     } catch (const std::exception& e) {
       spdlog::warn("sweeper: {} (next try in {} s)", e.what(), settings.sweep_interval_s);

@@ -98,11 +98,31 @@ TEST_F(ProducerCliTest, ABrokerThatIsDownIsExitTwoAndRepublishRecovers) {
   EXPECT_THAT(r.err, HasSubstr("republish"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("guest:guest"))) << "no password in messages";
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'queued'"), 1);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NULL"), 1)
+      << "the job is in the outbox, unpublished";
 
   Outcome again = producer("republish");
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("republished 1 job(s)"));
   EXPECT_EQ(amqp::queue_depth(testing::amqp_url(), topology.interactive()), 1u);
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NULL"), 0);
+}
+
+TEST_F(ProducerCliTest, TheSweeperPublishesWhatAProducerLeftUnpublished) {
+  ASSERT_EQ(producer("assignment add " + suite("python-wordfreq") + "/spec.yaml").status, 0);
+  // The producer's crash window: stored, never published (here the broker was unreachable).
+  Outcome r = producer("--publish-retry 0 submit --assignment cs101/wordfreq --student bo " +
+                           suite("python-wordfreq") + "/solution/wordfreq.py",
+                       "amqp://guest:guest@127.0.0.1:1/%2f");
+  ASSERT_EQ(r.status, 2) << r.err;
+  Outcome early = producer("sweep --grace 60");
+  EXPECT_EQ(early.status, 0) << early.err;
+  EXPECT_THAT(early.out, HasSubstr("published 0 unpublished job(s)")) << "within the grace period";
+  Outcome sweep = producer("sweep --grace 0");
+  EXPECT_EQ(sweep.status, 0) << sweep.err;
+  EXPECT_THAT(sweep.out, HasSubstr("published 1 unpublished job(s)"));
+  EXPECT_EQ(amqp::queue_depth(testing::amqp_url(), topology.interactive()), 1u);
+  EXPECT_EQ(producer("sweep --grace 0").out.find("published 0 unpublished"), 0u) << "once";
 }
 
 TEST_F(ProducerCliTest, SubmitBatchPrintsTheBatchAndWaitTimesOutWithoutAGrader) {

@@ -307,6 +307,30 @@ TEST_F(StoreTest, TheSweeperPublishesLeftOverJobsAndExpiredLeasesAndMarksNothing
   (void)fresh;
 }
 
+TEST_F(StoreTest, AQueuedSubmissionWhoseMessageIsGoneIsRepublishedOnlyWhenItsLaneIsEmpty) {
+  auto v = add_echo();
+  std::string waiting = submit(v, "uma");  // published an hour ago, still queued
+  std::string recent = submit(v, "vic");   // published just now
+  store.mark_published({{waiting, 1, Lane::interactive}, {recent, 1, Lane::interactive}});
+  {
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE gradeq.jobs SET published_at = now() - interval '1 hour' WHERE submission_id = '" + waiting + "'");
+    tx.commit();
+  }
+  std::vector<Job> sent;
+  auto capture = [&](const std::vector<Job>& jobs) { sent = jobs; };
+  pg::SweepPolicy policy;
+  policy.empty_lanes = {Lane::bulk};  // the interactive queue still holds messages: it may be there
+  EXPECT_EQ(store.sweep(policy, capture).total(), 0u);
+  policy.empty_lanes = {Lane::interactive, Lane::bulk};  // nothing ready: its message is gone
+  auto r = store.sweep(policy, capture);
+  EXPECT_EQ(r.stranded, 1u);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].submission_id, waiting);
+  EXPECT_EQ(store.sweep(policy, capture).total(), 0u) << "published again just now: not stranded";
+}
+
 TEST_F(StoreTest, AClaimCountsTheDeliveryAndHoldsALeaseForTheGivenTime) {
   auto v = add_echo();
   std::string id = submit(v, "quin");

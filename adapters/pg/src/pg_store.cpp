@@ -368,10 +368,22 @@ SweepResult Store::sweep(const SweepPolicy& policy,
         " WHERE s.status = 'running' AND s.lease_until < now()"
         " ORDER BY s.lease_until LIMIT $1 FOR UPDATE OF s SKIP LOCKED",
         policy.limit);
+    std::vector<std::string> empty_lanes;
+    for (Lane lane : policy.empty_lanes) empty_lanes.push_back(to_string(lane));
+    auto stranded = tx.exec_params(
+        "SELECT s.id, s.attempt, j.lane FROM gradeq.jobs j"
+        "  JOIN gradeq.submissions s ON s.id = j.submission_id AND s.attempt = j.attempt"
+        " WHERE s.status = 'queued' AND j.lane = ANY($1::text[])"
+        "   AND j.published_at < now() - make_interval(secs => $2)"
+        " ORDER BY j.published_at LIMIT $3 FOR UPDATE OF s, j SKIP LOCKED",
+        array_literal(empty_lanes, [](const std::string& l) { return l; }),
+        static_cast<double>(policy.stranded_grace.count()), policy.limit);
     SweepResult out;
     std::vector<Job> jobs;
     for (const auto& row : unpublished) jobs.push_back(job_of(row));
     out.unpublished = jobs.size();
+    for (const auto& row : stranded) jobs.push_back(job_of(row));
+    out.stranded = jobs.size() - out.unpublished;
     std::vector<Job> late;
     for (const auto& row : expired) late.push_back(job_of(row));
     out.expired = late.size();

@@ -29,7 +29,11 @@ class JobPublisher {
   // the whole list is safe).
   void publish(const std::vector<Job>& jobs);
 
+  // Declares the topology unless this publisher already did. Throws amqp::AmqpError.
+  void declare();
+
   const amqp::Topology& topology() const { return topology_; }
+  const std::string& url() const { return url_; }
 
  private:
   std::string url_;
@@ -44,7 +48,8 @@ class JobPublisher {
 // second time: harmless.
 void publish_and_mark(pg::Store& store, JobPublisher& publisher, const std::vector<Job>& jobs);
 
-// One sweep (see pg::Store::sweep). Throws pg::DatabaseError or amqp::AmqpError.
+// One sweep (see pg::Store::sweep), with `empty_lanes` read from the lane queues' depths just
+// before. Throws pg::DatabaseError or amqp::AmqpError.
 pg::SweepResult sweep(pg::Store& store, JobPublisher& publisher, const pg::SweepPolicy& policy);
 
 }  // namespace gradeq::dispatch

@@ -108,13 +108,20 @@ struct SweepPolicy {
   std::chrono::seconds unpublished_grace{60};
   // A republished expired submission gets this much more lease before it is republished again.
   std::chrono::seconds relet{600};
+  // A queued submission whose job was published this long ago while its lane's queue holds no
+  // ready message lost its message (the queue was purged or deleted, the broker lost its data):
+  // publish it again. Only lanes listed in `empty_lanes` are considered; the caller fills it
+  // from the queue depths it read just before the sweep.
+  std::chrono::seconds stranded_grace{600};
+  std::vector<Lane> empty_lanes;
   std::size_t limit = 10000;  // jobs per sweep
 };
 
 struct SweepResult {
   std::size_t unpublished = 0;  // queued submissions whose job had not been published
   std::size_t expired = 0;      // running submissions past their lease (their grader died)
-  std::size_t total() const { return unpublished + expired; }
+  std::size_t stranded = 0;     // queued submissions whose published message is gone
+  std::size_t total() const { return unpublished + expired + stranded; }
 };
 
 // A message that reached the dead-letter queue.
@@ -172,8 +179,8 @@ class Store {
   void mark_published(const std::vector<Job>& jobs);
 
   // The sweeper, in one transaction: selects the jobs due for (re)publishing, i.e. queued
-  // submissions whose current job is unpublished after `policy.unpublished_grace`, and running
-  // submissions past their lease; locks them (FOR UPDATE SKIP LOCKED: concurrent sweepers share
+  // submissions whose current job is unpublished after `policy.unpublished_grace`, running
+  // submissions past their lease, and stranded ones (see SweepPolicy); locks them (FOR UPDATE SKIP LOCKED: concurrent sweepers share
   // the work), calls `publish` (which must return only once the broker confirmed them, or throw),
   // then marks them published, moves expired leases `policy.relet` ahead and commits. If
   // `publish` throws, nothing is marked and the exception propagates.
