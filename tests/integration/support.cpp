@@ -1,5 +1,8 @@
 #include "support.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -54,12 +57,18 @@ long TempDatabase::count(const std::string& sql) const {
 }
 
 TempDatabase::~TempDatabase() {
-  try {
-    pqxx::connection admin(database_url());
-    pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  } catch (const std::exception&) {
-    // Best effort: a leftover test database is harmless and visible by its name.
+  // FORCE cannot end an autovacuum worker that a role without pg_signal_backend does not own,
+  // and one may have just started on the fresh database: try again a few times.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    try {
+      pqxx::connection admin(database_url());
+      pqxx::nontransaction(admin).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      return;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
   }
+  // Best effort: a leftover test database is harmless and visible by its name.
 }
 
 }  // namespace gradeq::testing
