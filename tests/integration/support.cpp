@@ -1,11 +1,10 @@
 #include "support.hpp"
 
 #include <chrono>
-#include <thread>
-
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include <pqxx/pqxx>
 
