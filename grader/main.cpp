@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--docker", s.docker, "docker CLI to use")->envname("GRADEQ_DOCKER");
   app.add_option("-c,--concurrency", s.concurrency, "Submissions graded at once")
       ->envname("GRADEQ_CONCURRENCY")->check(CLI::Range(1, 64));
-  app.add_option("--prefetch", s.prefetch, "Deliveries held per lane (0: = concurrency)")
+  app.add_option("--prefetch", s.prefetch, "Deliveries held per lane (0: twice the concurrency)")
       ->envname("GRADEQ_PREFETCH")->check(CLI::Range(0, 1000));
   app.add_option("--stored-output-cap", s.stored_output_cap, "Bytes of each output stream kept in the database")
       ->envname("GRADEQ_STORED_OUTPUT_CAP");

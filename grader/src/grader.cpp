@@ -340,7 +340,9 @@ void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& st
   }
   std::thread sweep_thread;
   if (settings.sweep_interval_s > 0) sweep_thread = std::thread([&] { sweeper(settings, stop); });
-  int prefetch = settings.prefetch > 0 ? settings.prefetch : settings.concurrency;
+  // Twice the workers by default: a worker that finishes finds its next delivery already here,
+  // instead of idling for the ack → broker → deliver round trip (bench/README.md).
+  int prefetch = settings.prefetch > 0 ? settings.prefetch : 2 * settings.concurrency;
   amqp::ConsumerOptions options;
   options.consume_dead = true;
   options.interactive_burst = settings.interactive_burst;

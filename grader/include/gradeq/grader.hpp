@@ -38,7 +38,7 @@ struct Settings {
   std::string docker = "docker";
   std::string runtime;                 // OCI runtime by name (runsc = gVisor, kata, ...); "" = runc
   int concurrency = 2;                 // jobs graded at once (worker threads)
-  int prefetch = 0;                    // per lane; 0: concurrency
+  int prefetch = 0;                    // per lane; 0: 2 x concurrency
   std::size_t stored_output_cap = 8192;  // bytes kept per stored stream (stdout, stderr, compile)
   // Operator caps: a spec may ask for less, never more.
   int max_memory_mb = 128;
