@@ -64,6 +64,7 @@
 #include "gradeq/amqp.hpp"
 #include "gradeq/job.hpp"
 #include "gradeq/producer.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 namespace gradeq {
@@ -209,76 +210,16 @@ class Files {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Child processes (fork/exec: their own log file, no inherited descriptors).
+// Child processes: tests/support/process.hpp.
 
-void close_inherited_descriptors() {
-#ifdef SYS_close_range
-  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-#endif
-  for (int fd = 3; fd < 4096; ++fd) ::close(fd);
-}
-
-// Starts argv[0] with stdout and stderr appended to `log`. With `die_with_parent`, the child is
-// killed if this test process dies (no grader outlives a crashed test).
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log, bool die_with_parent) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0) ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    close_inherited_descriptors();
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits up to `timeout` for `pid`; its wait status, or nullopt if it is still running.
-std::optional<int> wait_pid(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0) return -1;
-    if (Clock::now() >= until) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-std::string describe_status(int status) {
-  if (status == -1) return "(not our child)";
-  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
-std::string tail(const fs::path& file, std::size_t lines) {
-  std::ifstream in(file);
-  std::deque<std::string> last;
-  for (std::string line; std::getline(in, line);) {
-    last.push_back(line);
-    if (last.size() > lines) last.pop_front();
-  }
-  std::string text;
-  for (const auto& l : last) text += "    " + l + "\n";
-  return text;
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::capture;
+using testing::describe_status;
+using testing::hostname;
+using testing::slurp;
+using testing::spawn;
+using testing::tail;
+using testing::wait_pid;
+using GraderProcess = testing::ChildProcess;
 
 long occurrences(const std::string& text, const std::string& what) {
   long n = 0;
@@ -298,24 +239,6 @@ bool has_line_with(const std::string& text, const std::vector<std::string>& part
   return false;
 }
 
-// Output of a shell command (docker ps).
-std::string capture(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return "(popen failed)";
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int rc = ::pclose(p);
-  if (rc != 0) out += "\n(" + command + ": status " + std::to_string(rc) + ")";
-  return out;
-}
-
-std::string hostname() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
-
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -323,60 +246,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 double epoch_s(Wall::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
-
-// One gradeq-grader process.
-class GraderProcess {
- public:
-  GraderProcess(const std::vector<std::string>& argv, fs::path log)
-      : log_(std::move(log)), started_(Clock::now()), started_wall_(Wall::now()) {
-    pid_ = spawn(argv, log_.string(), true);
-    id_ = hostname() + ":" + std::to_string(pid_);  // the grader's default id (host:pid)
-  }
-  ~GraderProcess() {
-    if (!running_) return;
-    ::kill(pid_, SIGTERM);
-    if (!wait_pid(pid_, std::chrono::seconds(60))) {
-      ::kill(pid_, SIGKILL);
-      wait_pid(pid_, std::chrono::seconds(10));
-    }
-  }
-  GraderProcess(const GraderProcess&) = delete;
-  GraderProcess& operator=(const GraderProcess&) = delete;
-
-  void kill9() {
-    ::kill(pid_, SIGKILL);
-    wait_pid(pid_, std::chrono::seconds(10));
-    running_ = false;
-  }
-  // SIGTERM, then waits up to `bound`: the wait status, or nullopt (then it is killed).
-  std::optional<int> terminate(std::chrono::milliseconds bound) {
-    ::kill(pid_, SIGTERM);
-    auto status = wait_pid(pid_, bound);
-    if (!status) {
-      ::kill(pid_, SIGKILL);
-      wait_pid(pid_, std::chrono::seconds(10));
-    }
-    running_ = false;
-    return status;
-  }
-  bool alive() {
-    if (!running_) return false;
-    if (wait_pid(pid_, std::chrono::milliseconds(0))) running_ = false;
-    return running_;
-  }
-  const std::string& id() const { return id_; }
-  const fs::path& log() const { return log_; }
-  Clock::time_point started() const { return started_; }
-  Wall::time_point started_wall() const { return started_wall_; }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-  std::string id_;
-  bool running_ = true;
-  Clock::time_point started_;
-  Wall::time_point started_wall_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // A scenario: its own database, queues, graders and log folder.
