@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -248,6 +249,35 @@ TEST_F(StoreTest, ReportingRoleSeesViewsButNotSourceOrExpectations) {
 }
 
 // --- delivery guarantees: the outbox, the sweeper, leases, dead letters -----------------------
+
+// Submissions are stored in chunks through unnest(): quoting, every byte value, empty files,
+// submissions with several files or none, input order of the returned IDs, and a batch bigger
+// than one chunk (16 MiB of hex per statement) all come out as they went in.
+TEST_F(StoreTest, ABigBatchIsStoredInChunksWithEveryNameAndByteIntact) {
+  auto v = add_echo();
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte += static_cast<char>(b);
+  std::vector<pg::NewSubmission> subs;
+  subs.push_back({"quote\"back\\slash{,}", {{"echo.py", every_byte, false}, {"dir/a b\"c.txt", "", false}}});
+  subs.push_back({"ünïcødé", {{"echo.py", "print('é')\n", false}}});
+  subs.push_back({"NULL", {}});
+  const std::string big(1u << 20, 'x');  // 30 x 1 MiB = 60 MiB of hex: four chunks
+  for (int i = 0; i < 30; ++i) subs.push_back({"big" + std::to_string(i), {{"echo.py", big + std::to_string(i), false}}});
+  auto [ids, batch] = store.add_submissions(v, subs, Lane::bulk, std::string("chunks"));
+  ASSERT_EQ(ids.size(), subs.size());
+  EXPECT_EQ(db.count("SELECT count(DISTINCT id) FROM gradeq.submissions"), static_cast<long>(subs.size()));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.jobs WHERE published_at IS NULL"), static_cast<long>(subs.size()));
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    pg::Work work;
+    ASSERT_EQ(store.claim({ids[i], 1, Lane::bulk}, work), pg::Claim::claimed) << i;
+    EXPECT_EQ(work.student, subs[i].student) << "IDs come back in input order";
+    ASSERT_EQ(work.files.size(), subs[i].files.size()) << subs[i].student;
+    std::map<std::string, std::string> want, got;
+    for (const auto& f : subs[i].files) want[f.path] = f.content;
+    for (const auto& f : work.files) got[f.path] = f.content;
+    EXPECT_TRUE(want == got) << subs[i].student << ": files differ";
+  }
+}
 
 TEST_F(StoreTest, SubmissionsAndTheirJobsAreWrittenInOneTransactionUnpublished) {
   auto v = add_echo();
