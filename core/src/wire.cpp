@@ -47,7 +47,9 @@ json step_to_json(const Step& step) {
               {"stdin_b64", base64_encode(step.stdin_data)},
               {"time_s", step.time_s},
               {"output_kb", step.output_kb},
-              {"memory_mb", step.memory_mb}};
+              {"memory_mb", step.memory_mb},
+              {"report", step.report},
+              {"report_kb", step.report_kb}};
 }
 
 Step step_from_json(const json& j) {
@@ -60,6 +62,8 @@ Step step_from_json(const json& j) {
   step.time_s = optional_field<double>(j, "time_s", step.time_s, "bundle step");
   step.output_kb = optional_field<int>(j, "output_kb", step.output_kb, "bundle step");
   step.memory_mb = optional_field<int>(j, "memory_mb", step.memory_mb, "bundle step");
+  step.report = optional_field<std::string>(j, "report", "", "bundle step");
+  step.report_kb = optional_field<int>(j, "report_kb", step.report_kb, "bundle step");
   return step;
 }
 
@@ -78,7 +82,12 @@ json result_to_json(const StepResult& r) {
               {"stderr_b64", base64_encode(r.stderr_data)},
               {"stdout_truncated", r.stdout_truncated},
               {"stderr_truncated", r.stderr_truncated},
-              {"error", r.error}};
+              {"error", r.error},
+              {"report_b64", base64_encode(r.report_data)},
+              {"report_truncated", r.report_truncated},
+              {"report_opens", r.report_opens},
+              {"report_changes", r.report_changes},
+              {"report_error", r.report_error}};
 }
 
 StepResult result_from_json(const json& j) {
@@ -100,6 +109,11 @@ StepResult result_from_json(const json& j) {
   r.stdout_truncated = field<bool>(j, "stdout_truncated", where);
   r.stderr_truncated = field<bool>(j, "stderr_truncated", where);
   r.error = optional_field<std::string>(j, "error", "", where);
+  r.report_data = base64_decode(optional_field<std::string>(j, "report_b64", "", where));
+  r.report_truncated = optional_field<bool>(j, "report_truncated", false, where);
+  r.report_opens = optional_field<int>(j, "report_opens", 0, where);
+  r.report_changes = optional_field<std::string>(j, "report_changes", "", where);
+  r.report_error = optional_field<std::string>(j, "report_error", "", where);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
@@ -26,6 +27,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -91,7 +94,7 @@ class Fd {
 
 // The descriptors one poll() waits on; add() skips a closed one and returns -1 for it.
 struct PollSet {
-  struct pollfd fds[4];
+  struct pollfd fds[6];
   int n = 0;
   int add(const Fd& fd, short events) {
     if (!fd.open()) return -1;
@@ -529,6 +532,226 @@ int empty_directory(const std::string& dir) {
   return removed;
 }
 
+std::string check_report_path(const std::string& path, const std::string& root) {
+  const std::string prefix = root + "/";
+  auto refuse = [&](const std::string& why) {
+    throw std::invalid_argument("report path \"" + printable(path) + "\" " + why);
+  };
+  if (path.find('\0') != std::string::npos) refuse("contains a NUL byte");
+  if (path.compare(0, prefix.size(), prefix) != 0) refuse("is not inside " + printable(root));
+  const std::string rest = path.substr(prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos || rest.find('/', slash + 1) != std::string::npos) {
+    refuse("is not " + printable(root) + "/FOLDER/NAME");
+  }
+  const std::string folder = rest.substr(0, slash);
+  const std::string name = rest.substr(slash + 1);
+  for (const auto& part : {folder, name}) {
+    if (part.empty() || part == "." || part == "..") refuse("is not " + printable(root) + "/FOLDER/NAME");
+  }
+  return prefix + folder;
+}
+
+namespace {
+
+// Removes whatever is at `path` (a folder and what is in it, a file, a link: never followed).
+void remove_path(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw std::runtime_error(errno_text("lstat " + printable(path), errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::chmod(path.c_str(), 0700);
+    empty_directory(path);
+    if (::rmdir(path.c_str()) != 0) throw std::runtime_error(errno_text("rmdir " + printable(path), errno));
+  } else if (::unlink(path.c_str()) != 0) {
+    throw std::runtime_error(errno_text("unlink " + printable(path), errno));
+  }
+}
+
+// The channel a step's report comes through (wire::Step::report), the runner's defence against
+// a forged report. Student code runs as the runner's user, so nothing can be out of its reach by
+// permission alone; what it does to the channel is seen instead:
+//  - the report's folder is the runner's: created afresh before the step (whatever was there is
+//    removed), holding one FIFO only. A FIFO can only be appended to: a report written before or
+//    after the test command's own (a fake from an import-time hook, an atexit handler, a
+//    background process) adds a second document, and the whole is no longer one XML document.
+//  - only the runner can read the FIFO: it opens its ends, then makes the FIFO write-only
+//    (mode 0200; reopening it for reading, also through /proc/PID/fd, is EACCES), so nobody can
+//    take the command's report out of it and leave a fake in its place.
+//  - inotify watches the folder and the FIFO while the step runs: a change of the folder's
+//    entries (the FIFO replaced, renamed, linked, a file created), of attributes (chmod) or the
+//    folder's own removal or renaming is reported (report_changes), and so is every opening of
+//    the FIFO (report_opens): the test command opens it once; a second opening is a second
+//    writer.
+// The folder must sit directly in a folder student code cannot rename (/tmp, a mount point).
+class ReportChannel {
+ public:
+  ReportChannel(const std::string& path, const std::string& root, std::size_t cap)
+      : path_(path), cap_(cap) {
+    folder_ = check_report_path(path, root);
+    name_ = path.substr(folder_.size() + 1);
+    remove_path(folder_);
+    if (::mkdir(folder_.c_str(), 0755) != 0) fail("mkdir " + folder_);
+    made_ = true;
+    Fd dir(::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.open()) fail("open " + folder_);
+    if (::mkfifoat(dir.get(), name_.c_str(), 0600) != 0) fail("mkfifo " + path_);
+    reader_.reset(::openat(dir.get(), name_.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+    if (!reader_.open()) fail("open " + path_);
+    // The runner's own writer: while it is open the reader never sees EOF (no busy poll on a
+    // hang-up between two writers); closed once the step's processes are gone.
+    writer_.reset(::openat(dir.get(), name_.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+    if (!writer_.open()) fail("open " + path_ + " for writing");
+    if (::fchmod(reader_.get(), 0200) != 0) fail("chmod " + path_);
+    struct stat st;
+    if (::fstat(dir.get(), &st) != 0) fail("stat " + folder_);
+    folder_ino_ = st.st_ino;
+    if (::fstat(reader_.get(), &st) != 0) fail("stat " + path_);
+    fifo_ino_ = st.st_ino;
+    // Watches last: nothing the runner did above counts.
+    inotify_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!inotify_.open()) fail("inotify_init1");
+    folder_wd_ = ::inotify_add_watch(inotify_.get(), folder_.c_str(),
+                                     IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
+                                         IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW);
+    if (folder_wd_ < 0) fail("inotify_add_watch " + folder_);
+    // On the FIFO itself, so that an opening through a hard link elsewhere counts too. inotify
+    // merges an event into an identical unread one just before it: two openings in a row would
+    // count once. Closings count too, and writes (IN_MODIFY) stand between the events of two
+    // writers, so that two writers show as two unless they open and close in lockstep.
+    fifo_wd_ = ::inotify_add_watch(inotify_.get(), path_.c_str(),
+                                   IN_OPEN | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF |
+                                       IN_MOVE_SELF | IN_DONT_FOLLOW);
+    if (fifo_wd_ < 0) fail("inotify_add_watch " + path_);
+  }
+  ReportChannel(const ReportChannel&) = delete;
+  ReportChannel& operator=(const ReportChannel&) = delete;
+  ~ReportChannel() {
+    inotify_.reset();
+    reader_.reset();
+    writer_.reset();
+    if (made_) {
+      try {
+        remove_path(folder_);
+      } catch (const std::exception&) {
+        // The next step with a report removes it first; nothing else reads it.
+      }
+    }
+  }
+
+  const Fd& reader() const { return reader_; }
+  const Fd& events() const { return inotify_; }
+
+  // Reads the watches' events now (unread identical events merge: reading them as they come
+  // keeps two writers' events apart).
+  void read_events() { collect_events(); }
+
+  // Reads what the FIFO holds now (a bounded amount per call: a flood must not starve the
+  // supervision); beyond the cap it is read and dropped.
+  void read_available() { drain(16); }
+
+  // Once every process of the step is gone: the rest of the report, and what was seen.
+  void finish(wire::StepResult& result) {
+    collect_events();
+    writer_.reset();
+    drain(std::numeric_limits<int>::max());
+    struct stat st;
+    if (::lstat(folder_.c_str(), &st) != 0 || st.st_ino != folder_ino_ || !S_ISDIR(st.st_mode)) {
+      note("the folder was replaced");
+    } else if (::lstat(path_.c_str(), &st) != 0 || st.st_ino != fifo_ino_ || !S_ISFIFO(st.st_mode)) {
+      note(name_ + " was replaced");
+    }
+    result.report_data = std::move(data_);
+    result.report_truncated = truncated_;
+    result.report_opens = std::max(opens_, closes_);
+    result.report_changes = changes_;
+  }
+
+ private:
+  // Reads until EOF (every writer gone: the FIFO is finished), until nothing is there now
+  // (EAGAIN: a writer is still alive; only on a host, where the step's leftovers are not all
+  // killed) or for `chunks` reads.
+  void drain(int chunks) {
+    char chunk[kChunk];
+    for (int i = 0; i < chunks && reader_.open(); ++i) {
+      ssize_t n = ::read(reader_.get(), chunk, sizeof chunk);
+      if (n > 0) {
+        const std::size_t room = data_.size() < cap_ ? cap_ - data_.size() : 0;
+        data_.append(chunk, std::min(room, static_cast<std::size_t>(n)));
+        if (static_cast<std::size_t>(n) > room) truncated_ = true;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) reader_.reset();
+      return;
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    throw std::runtime_error(errno_text(printable(what), errno));
+  }
+
+  void note(const std::string& change) {
+    if (changes_.find(change) != std::string::npos) return;
+    if (!changes_.empty()) changes_ += "; ";
+    changes_ += changes_.size() < 1000 ? change : "...";
+  }
+
+  void collect_events() {
+    alignas(struct inotify_event) char buffer[16 * 1024];
+    while (inotify_.open()) {
+      ssize_t n = ::read(inotify_.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      for (char* p = buffer; p < buffer + n;) {
+        const auto* e = reinterpret_cast<const struct inotify_event*>(p);
+        p += sizeof(struct inotify_event) + e->len;
+        const std::string entry = e->len ? printable(std::string(e->name), 200) : "";
+        const std::string what = e->wd == fifo_wd_ ? name_ : entry.empty() ? "the folder" : entry;
+        if (e->mask & IN_Q_OVERFLOW) {
+          note("too many changes to follow");
+        } else if (e->wd == fifo_wd_ && (e->mask & IN_OPEN)) {
+          ++opens_;
+        } else if (e->wd == fifo_wd_ && (e->mask & IN_CLOSE_WRITE)) {
+          ++closes_;
+        } else if (e->wd == fifo_wd_ && (e->mask & IN_MODIFY)) {
+          // a write: what matters is that it separates the events of two writers
+        } else if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
+          note(what + " was created");
+        } else if (e->mask & (IN_DELETE | IN_DELETE_SELF | IN_IGNORED)) {
+          note(what + " was removed");
+        } else if (e->mask & (IN_MOVED_FROM | IN_MOVE_SELF)) {
+          note(what + " was renamed");
+        } else if (e->mask & IN_ATTRIB) {
+          note("the attributes of " + what + " changed");
+        }
+      }
+    }
+  }
+
+  std::string path_;
+  std::string folder_;
+  std::string name_;
+  std::size_t cap_;
+  bool made_ = false;
+  Fd reader_;
+  Fd writer_;
+  Fd inotify_;
+  int folder_wd_ = -1;
+  int fifo_wd_ = -1;
+  ino_t folder_ino_ = 0;
+  ino_t fifo_ino_ = 0;
+  std::string data_;
+  bool truncated_ = false;
+  int opens_ = 0;
+  int closes_ = 0;
+  std::string changes_;
+};
+
+}  // namespace
+
 wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
                           const Options& options) {
   wire::StepResult result;
@@ -556,6 +779,18 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
   } catch (const std::exception& e) {
     result.error = printable(e.what());
     return result;
+  }
+  std::unique_ptr<ReportChannel> channel;
+  if (!step.report.empty()) {
+    try {
+      const auto report_cap = static_cast<std::size_t>(std::max(0, step.report_kb)) * 1024;
+      channel = std::make_unique<ReportChannel>(step.report, options.report_root, report_cap);
+    } catch (const std::exception& e) {
+      // What is in the way may be the student's (a folder left by an earlier step that cannot
+      // be removed): a fact about this step, which is not run.
+      result.report_error = "cannot prepare the report folder: " + printable(e.what());
+      return result;
+    }
   }
 
   const auto oom_before = read_oom_kill_counter(options.oom_counter_paths);
@@ -646,6 +881,8 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
     const int out_i = set.add(out.read, POLLIN);
     const int err_i = set.add(err.read, POLLIN);
     const int pid_i = set.add(pidfd, POLLIN);
+    const int report_i = channel ? set.add(channel->reader(), POLLIN) : -1;
+    const int events_i = channel ? set.add(channel->events(), POLLIN) : -1;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     int timeout =
         static_cast<int>(std::min<std::int64_t>(left, pidfd.open() ? kSuperviseTickMs : 10));
@@ -672,6 +909,8 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
     }
     if (set.ready(out_i)) read_some(out.read, result.stdout_data, cap, out_exceeded);
     if (set.ready(err_i)) read_some(err.read, result.stderr_data, cap, err_exceeded);
+    if (set.ready(report_i)) channel->read_available();
+    if (set.ready(events_i)) channel->read_events();
     if (out_exceeded || err_exceeded) {
       kill_reason = Kill::output;
       break;
@@ -728,6 +967,8 @@ wire::StepResult run_step(const wire::Step& step, const std::string& workdir,
   out.read.reset();
   err.read.reset();
   reap_zombies(options.kill_everything_after_step);
+  // Every writer of the step is gone (in a container): the report is complete.
+  if (channel) channel->finish(result);
   // What outlives processes: System V segments and tmpfs files in /dev/shm stay charged to the
   // container's memory after their creator died (a step could pin ~125 MB and leave the next
   // tests nothing). Nobody of the step is alive any more to hold or re-create them.

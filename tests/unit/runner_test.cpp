@@ -406,6 +406,130 @@ TEST_F(RunnerTest, WhatAStepLeavesInSharedMemoryIsGoneAfterIt) {
   EXPECT_EQ(status, 0) << "99: no private IPC namespace (needs root or user namespaces)";
 }
 
+// ---------------------------------------------------------------------------------------------
+// The report channel of a unit-test step (runner.hpp). On the host the tests run as root, whom
+// file modes do not stop: that only the runner can read the FIFO is checked by its mode here and
+// by a hostile submission under the sandbox's user in the docker and e2e tiers.
+
+TEST(RunnerReportPath, MustBeAFolderOfItsOwnDirectlyInTheRoot) {
+  using gradeq::runner::check_report_path;
+  EXPECT_EQ(check_report_path("/tmp/junit/report.xml", "/tmp"), "/tmp/junit");
+  for (const char* bad : {"/tmp/report.xml", "/tmp/a/b/report.xml", "/etc/junit/r.xml", "/tmp/../r.xml",
+                          "/tmp/./r.xml", "/tmp/x/..", "/tmp//r.xml", "/tmp/x/", "tmp/x/r.xml", "/tmpx/y/r.xml"}) {
+    EXPECT_THROW(check_report_path(bad, "/tmp"), std::invalid_argument) << bad;
+  }
+}
+
+class RunnerReportTest : public RunnerTest {
+ protected:
+  void SetUp() override {
+    RunnerTest::SetUp();
+    options_.report_root = dir_;
+    report_ = dir_ + "/junit/report.xml";
+  }
+  Step unit(const std::string& command) const {
+    Step s = step(command);
+    s.report = report_;
+    s.report_kb = 4;
+    return s;
+  }
+  std::string report_;
+};
+
+TEST_F(RunnerReportTest, TheReportComesThroughAFifoInAFreshFolder) {
+  // Left over from an earlier step: a fake report and a file beside it.
+  fs::create_directories(dir_ + "/junit");
+  write_file(report_, "<testsuite><testcase name='fake'/></testsuite>");
+  write_file(dir_ + "/junit/other", "x");
+  auto r = run(unit("test -p junit/report.xml && ls -A junit && stat -c %a junit/report.xml; "
+                    "printf '<testsuite/>' > junit/report.xml; exit 1"));
+  EXPECT_TRUE(r.started);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.stdout_data, "report.xml\n200\n");  // only the FIFO, write-only
+  EXPECT_EQ(r.report_data, "<testsuite/>");
+  EXPECT_EQ(r.report_opens, 1);
+  EXPECT_EQ(r.report_changes, "");
+  EXPECT_EQ(r.report_error, "");
+  EXPECT_FALSE(r.report_truncated);
+  EXPECT_FALSE(fs::exists(dir_ + "/junit")) << "the folder is removed after the step";
+}
+
+TEST_F(RunnerReportTest, ACommandThatWritesNoReport) {
+  auto r = run(unit("echo crashed >&2; exit 3"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.report_opens, 0);
+  EXPECT_EQ(r.report_data, "");
+  EXPECT_EQ(r.report_changes, "");
+}
+
+TEST_F(RunnerReportTest, EveryWriterCounts) {
+  auto r = run(unit("echo one > junit/report.xml; echo two >> junit/report.xml"));
+  EXPECT_EQ(r.report_data, "one\ntwo\n");
+  EXPECT_EQ(r.report_opens, 2);
+  // Two writers open at once. (In lockstep, within the runner's reaction time, inotify may merge
+  // their events into one: the grader's one-declaration rule is what catches a second writer
+  // then, see JunitGrade.AForgedReportIsNotBelieved.)
+  r = run(unit("exec 3>junit/report.xml; sleep 0.2; exec 4>junit/report.xml; echo a >&3; echo b >&4"));
+  EXPECT_EQ(r.report_opens, 2);
+  // One writer that writes many times is one.
+  r = run(unit("for i in 1 2 3 4 5; do echo $i; done > junit/report.xml"));
+  EXPECT_EQ(r.report_opens, 1);
+  EXPECT_EQ(r.report_data, "1\n2\n3\n4\n5\n");
+  // Through a hard link elsewhere too.
+  r = run(unit("ln junit/report.xml elsewhere.xml && echo real > junit/report.xml && echo fake > elsewhere.xml"));
+  EXPECT_EQ(r.report_opens, 2);
+  EXPECT_THAT(r.report_changes, HasSubstr("the attributes of report.xml changed"));
+}
+
+TEST_F(RunnerReportTest, ChangesToTheFolderAreSeen) {
+  auto r = run(unit("mv junit/report.xml junit/away && echo '<fake/>' > junit/report.xml"));
+  EXPECT_THAT(r.report_changes, HasSubstr("report.xml was renamed; away was created; report.xml was created"));
+  EXPECT_EQ(r.report_opens, 0);  // the regular file that replaced it is not the FIFO
+  EXPECT_EQ(r.report_data, "");
+
+  // Renamed away, then back after the real report went elsewhere: the same FIFO, seen moving.
+  r = run(unit("mv junit/report.xml junit/away && echo real > junit/report.xml && rm junit/report.xml && "
+               "echo fake > junit/away && mv junit/away junit/report.xml"));
+  EXPECT_EQ(r.report_data, "fake\n");
+  EXPECT_THAT(r.report_changes, HasSubstr("report.xml was renamed"));
+
+  r = run(unit("chmod 600 junit/report.xml"));
+  EXPECT_EQ(r.report_changes, "the attributes of report.xml changed");
+  r = run(unit("mv junit junit2 && mkdir junit && mkfifo junit/report.xml"));
+  EXPECT_THAT(r.report_changes, HasSubstr("the folder was renamed"));
+  EXPECT_THAT(r.report_changes, HasSubstr("the folder was replaced"));
+  r = run(unit("touch junit/.hidden"));
+  EXPECT_THAT(r.report_changes, HasSubstr(".hidden was created"));
+  r = run(unit("rm junit/report.xml"));
+  EXPECT_THAT(r.report_changes, HasSubstr("report.xml was removed"));
+}
+
+TEST_F(RunnerReportTest, BeyondTheCapTheReportIsReadAndDropped) {
+  // 200 KiB through a 4 KiB cap: the writer is never blocked on a full FIFO.
+  auto r = run(unit("head -c 204800 /dev/zero | tr '\\0' x > junit/report.xml; echo done"));
+  EXPECT_EQ(r.stdout_data, "done\n");
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_TRUE(r.report_truncated);
+  EXPECT_EQ(r.report_data, std::string(4096, 'x'));
+}
+
+TEST_F(RunnerReportTest, AReportPathOutsideTheRootOrAFolderThatCannotBePreparedIsNotRun) {
+  Step s = unit("touch ran");
+  s.report = "/etc/junit/report.xml";
+  auto r = run(s);
+  EXPECT_FALSE(r.started);
+  EXPECT_THAT(r.report_error, HasSubstr("cannot prepare the report folder: report path \"/etc/junit/report.xml\" is not inside"));
+  EXPECT_FALSE(fs::exists(dir_ + "/ran"));
+  // Deeper than the runner follows when it empties a folder: left by "an earlier step".
+  std::string deep = dir_ + "/junit";
+  for (int i = 0; i < 70; ++i) deep += "/d";
+  fs::create_directories(deep);
+  r = run(unit("touch ran"));
+  EXPECT_FALSE(r.started);
+  EXPECT_THAT(r.report_error, HasSubstr("cannot prepare the report folder: rmdir"));
+  EXPECT_FALSE(fs::exists(dir_ + "/ran"));
+}
+
 TEST(RunnerReport, EncodingFailureFallsBackToAValidReport) {
   gradeq::wire::Report report;
   report.runner_error = "bad \xff byte";  // not UTF-8: nlohmann refuses to dump it

@@ -243,6 +243,47 @@ TEST(Report, JsonRoundTrip) {
   EXPECT_EQ(back.runner_error, "");
 }
 
+TEST(Bundle, AStepsReportPathAndCapRoundTripAndDefaultToNone) {
+  auto b = sample_bundle();
+  b.tests[0].report = "/tmp/junit/report.xml";
+  b.tests[0].report_kb = 512;
+  const auto back = gradeq::wire::bundle_from_json(gradeq::wire::to_json(b));
+  EXPECT_EQ(back.tests[0].report, "/tmp/junit/report.xml");
+  EXPECT_EQ(back.tests[0].report_kb, 512);
+  EXPECT_EQ(back.tests[1].report, "");
+  EXPECT_EQ(back.tests[1].report_kb, gradeq::wire::Step{}.report_kb);
+}
+
+TEST(Report, TheReportChannelsFactsRoundTripAndDefaultToNothing) {
+  gradeq::wire::Report report;
+  auto unit = sample_result("unit");
+  unit.report_data = std::string("<testsuite>\xff\0</testsuite>", 25);
+  unit.report_truncated = true;
+  unit.report_opens = 2;
+  unit.report_changes = "report.xml was renamed";
+  unit.report_error = "cannot prepare the report folder: EACCES";
+  report.tests.push_back(unit);
+  report.tests.push_back(sample_result("io"));
+  const auto back = gradeq::wire::report_from_json(gradeq::wire::to_json(report));
+  ASSERT_EQ(back.tests.size(), 2u);
+  EXPECT_EQ(back.tests[0].report_data, unit.report_data);
+  EXPECT_TRUE(back.tests[0].report_truncated);
+  EXPECT_EQ(back.tests[0].report_opens, 2);
+  EXPECT_EQ(back.tests[0].report_changes, "report.xml was renamed");
+  EXPECT_EQ(back.tests[0].report_error, "cannot prepare the report folder: EACCES");
+  EXPECT_EQ(back.tests[1].report_data, "");
+  EXPECT_EQ(back.tests[1].report_opens, 0);
+  // A report of a runner that knows nothing of reports (an older image) still reads.
+  json j = json::parse(gradeq::wire::to_json(report));
+  for (const char* key : {"report_b64", "report_truncated", "report_opens", "report_changes", "report_error"}) {
+    j["tests"][0].erase(key);
+  }
+  const auto old = gradeq::wire::report_from_json(j.dump());
+  EXPECT_EQ(old.tests[0].report_data, "");
+  EXPECT_EQ(old.tests[0].report_opens, 0);
+  EXPECT_EQ(old.tests[0].report_error, "");
+}
+
 TEST(Report, RunnerErrorAndNoBuild) {
   gradeq::wire::Report report;
   report.runner_error = "cannot write the submission's files";

@@ -40,6 +40,12 @@ struct Step {
   double time_s = 2.0;            // wall-clock limit; CPU limit is the same number of seconds
   int output_kb = 64;             // cap on stdout and on stderr, each; exceeding it kills the step
   int memory_mb = 128;            // address-space hint; the container's cgroup is the real cap
+  // Non-empty: the step writes a report (a JUnit XML file) to this absolute path, which must be
+  // <report root>/FOLDER/NAME (the runner's report root is /tmp). The runner owns FOLDER: it
+  // creates it afresh holding one FIFO, NAME, that only the runner may read, and watches both
+  // while the step runs (see runner.hpp); what came through the FIFO is the report.
+  std::string report;
+  int report_kb = 1024;           // cap on the report; more is read and dropped (report_truncated)
 };
 
 struct Bundle {
@@ -69,6 +75,13 @@ struct StepResult {
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string error;         // runner-side problem with this step (not the student's doing)
+
+  // Facts about the report channel, for a step with a report (see Step::report).
+  std::string report_data;     // raw bytes that came through the FIFO, at most report_kb KiB
+  bool report_truncated = false;
+  int report_opens = 0;        // times the FIFO was opened (for writing: nobody may read it)
+  std::string report_changes;  // what changed in the report's folder while the step ran; "" = nothing
+  std::string report_error;    // non-empty: the folder could not be prepared, the step was not run
 };
 
 struct Report {

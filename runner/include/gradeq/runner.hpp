@@ -17,6 +17,12 @@
 // Step processes run under SCHED_IDLE at nice 19 and the runner wakes at least every 50 ms while
 // it supervises: a step that fills the pids limit with CPU burners must not keep the runner (same
 // cgroup, same 0.5 CPU) from seeing the wall-clock deadline.
+//
+// A step with a report (a unit-test command writing JUnit XML, wire::Step::report) gets a report
+// channel: the report's folder is created afresh holding one FIFO that only the runner can read,
+// and inotify watches both while the step runs. The runner reports what came through the FIFO,
+// how often it was opened and what changed in the folder; the grader decides whether to believe
+// it (a forged report shows as a second opening, a second document or a changed folder).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +53,9 @@ struct Options {
   int step_nice = 19;
   bool step_sched_idle = true;
   std::string shell = "/bin/sh";
+  // A step's report (wire::Step::report) must be <report_root>/FOLDER/NAME; report_root must be
+  // a folder that student code cannot rename or replace (/tmp is a mount point in a container).
+  std::string report_root = "/tmp";
   // How long to keep reading output after a step ended (its leftovers were killed) before giving
   // up on a pipe held open by a process outside the group.
   int drain_grace_ms = 1000;
@@ -55,6 +64,10 @@ struct Options {
 // Throws std::invalid_argument unless `path` is relative, non-empty, NUL-free and has no ".."
 // component.
 void check_relative_path(const std::string& path);
+
+// Checks that `path` is ROOT/FOLDER/NAME (`root` without a trailing slash; FOLDER and NAME
+// neither empty, "." nor "..") and returns ROOT/FOLDER. Throws std::invalid_argument otherwise.
+std::string check_report_path(const std::string& path, const std::string& root);
 
 // Writes every file of the bundle under bundle.workdir (creating folders). Throws
 // std::runtime_error (or std::invalid_argument for a refused path) on failure.
