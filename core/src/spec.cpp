@@ -583,6 +583,67 @@ bool safe_relative(const std::string& path) {
   return true;
 }
 
+// A support file: inside the spec's folder, a regular file within the caps, not one of the files
+// students submit. Read into `out` unless a problem was reported.
+void read_support_file(const std::string& rel, const std::string& at, const std::string& base_dir,
+                       const std::vector<std::string>& student_files, std::size_t& total,
+                       Checker& checker, std::vector<wire::File>& out) {
+  fs::path path = fs::path(base_dir) / rel;
+  std::error_code ec;
+  if (!safe_relative(rel)) {
+    checker.at_value(at, "\"" + rel + "\" must stay inside the spec's folder");
+  } else if (std::find(student_files.begin(), student_files.end(), rel) != student_files.end()) {
+    checker.at_value(at, "\"" + rel + "\" is a file students submit (files): a support file would replace it");
+  } else if (!fs::is_regular_file(path, ec)) {
+    checker.at_value(at, "no such file: " + path.string());
+  } else if (auto size = fs::file_size(path, ec); ec || size > kMaxSupportFileBytes) {
+    checker.at_value(at, path.string() + " is larger than " + std::to_string(kMaxSupportFileBytes >> 20) + " MiB");
+  } else if (total + size > kMaxSupportBytes) {
+    checker.at_value(at, "the support files add up to more than " + std::to_string(kMaxSupportBytes >> 20) + " MiB");
+  } else {
+    total += size;
+    auto perms = fs::status(path, ec).permissions();
+    out.push_back({rel, read_file(path), (perms & fs::perms::owner_exec) != fs::perms::none});
+  }
+}
+
+// The keys of a junit test (report, points, cases) and what does not apply to one.
+void read_junit_test(const json& t, const std::string& at, TestSpec& test, Checker& checker) {
+  static const char* const kIoOnly[] = {"stdin", "expect_stdout", "expect_stdout_file", "compare",
+                                        "tolerance", "expect_exit"};
+  for (const char* key : kIoOnly) {
+    if (member(t, key)) {
+      checker.at_key(at + "/" + key, std::string("\"") + key + "\" does not apply to kind: junit (its report says what passed)");
+    }
+  }
+  if (!member(t, "command")) {
+    checker.at_key(at, "junit test \"" + test.name + "\" needs its own command (run is the command of io tests)");
+  }
+  if (!member(t, "report")) {
+    checker.at_key(at, "junit test \"" + test.name + "\" needs report: where its command writes the JUnit XML (/tmp/FOLDER/NAME)");
+  } else if (!checker.reported(at + "/report")) {
+    test.report = get_string(t, "report");
+    const std::string rest = test.report.substr(std::min<std::size_t>(5, test.report.size()));  // after "/tmp/"
+    const std::string folder = rest.substr(0, rest.find('/'));
+    const std::string name = rest.substr(rest.find('/') + 1);
+    if (folder == "." || folder == ".." || name == "." || name == "..") {
+      checker.at_value(at + "/report", "\"" + test.report + "\" must be /tmp/FOLDER/NAME, without \".\" or \"..\"");
+    }
+  }
+  const bool spread = member(t, "points") != nullptr;
+  const bool per_case = member(t, "points_per_case") != nullptr;
+  if (spread && per_case) {
+    checker.at_key(at + "/points_per_case", "give points (the group's, spread evenly over its cases) or points_per_case, not both");
+  } else if (!spread && !per_case) {
+    checker.at_key(at, "junit test \"" + test.name + "\" needs points (the group's, spread evenly over its cases) or points_per_case (with cases)");
+  } else if (per_case && !member(t, "cases")) {
+    checker.at_key(at + "/points_per_case", "points_per_case needs cases (how many the report lists), so that the maximum score is known");
+  }
+  if (per_case) test.points_per_case = get_number(t, "points_per_case", 0.0);
+  if (member(t, "cases")) test.cases = get_int(t, "cases", 1);
+  test.points = spread ? get_number(t, "points", 1.0) : 0.0;
+}
+
 // Rules a schema cannot say: unique names, exactly one expected output, a command for every
 // test, files that exist, regexes that compile. Runs even when the schema check found problems
 // (every problem is reported at once), so it reads defensively and stays quiet about values
@@ -606,6 +667,7 @@ Spec build_spec(const json& v, const std::string& base_dir, Checker& checker) {
   const json* tests = member(v, "tests");
   if (!tests || !tests->is_array()) return spec;
   std::map<std::string, std::size_t> seen;
+  std::size_t support_bytes = 0;
   for (std::size_t i = 0; i < tests->size(); ++i) {
     const json& t = tests->at(i);
     std::string at = "/tests/" + std::to_string(i);
@@ -620,10 +682,29 @@ Spec build_spec(const json& v, const std::string& base_dir, Checker& checker) {
       }
     }
     test.command = get_string(t, "command", spec.run);
+    test.args = get_strings(t, "args");
+    test.hidden = get_bool(t, "hidden", false);
+    test.time_s = get_number(t, "time_s", spec.limits.time_s);
+    if (const json* files = member(t, "support_files"); files && files->is_array()) {
+      for (std::size_t k = 0; k < files->size(); ++k) {
+        const std::string file_at = at + "/support_files/" + std::to_string(k);
+        if (!files->at(k).is_string() || checker.reported(file_at)) continue;
+        read_support_file(files->at(k).get<std::string>(), file_at, base_dir, spec.files, support_bytes,
+                          checker, test.support_files);
+      }
+    }
+    if (get_string(t, "kind", "io") == "junit") {
+      test.kind = TestKind::junit;
+      read_junit_test(t, at, test, checker);
+      spec.tests.push_back(std::move(test));
+      continue;
+    }
+    for (const char* key : {"report", "points_per_case", "cases"}) {
+      if (member(t, key)) checker.at_key(at + "/" + key, std::string("\"") + key + "\" applies only to kind: junit");
+    }
     if (!member(t, "command") && !member(v, "run")) {
       checker.at_key(at, "test \"" + test.name + "\" has no command: give it \"command\" or the spec a \"run\"");
     }
-    test.args = get_strings(t, "args");
     test.stdin_data = get_string(t, "stdin");
     bool has_inline = member(t, "expect_stdout") != nullptr;
     bool has_file = member(t, "expect_stdout_file") != nullptr;
@@ -659,9 +740,7 @@ Spec build_spec(const json& v, const std::string& base_dir, Checker& checker) {
       }
     }
     test.expect_exit = get_int(t, "expect_exit", 0);
-    test.hidden = get_bool(t, "hidden", false);
     test.points = get_number(t, "points", 1.0);
-    test.time_s = get_number(t, "time_s", spec.limits.time_s);
     spec.tests.push_back(std::move(test));
   }
   return spec;
@@ -680,14 +759,21 @@ std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> problems) {
 SpecError::SpecError(std::vector<Diagnostic> diagnostics)
     : std::runtime_error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
+const char* to_string(TestKind kind) { return kind == TestKind::junit ? "junit" : "io"; }
+
+double TestSpec::max_points() const {
+  if (kind == TestKind::junit && points_per_case) return *points_per_case * cases.value_or(0);
+  return points;
+}
+
 double Spec::max_score() const {
   double total = 0;
-  for (const auto& t : tests) total += t.points;
+  for (const auto& t : tests) total += t.max_points();
   return total;
 }
 
 const std::vector<std::string>& supported_languages() {
-  static const std::vector<std::string> languages{"python", "c", "cpp"};
+  static const std::vector<std::string> languages{"python", "c", "cpp", "java"};
   return languages;
 }
 
@@ -737,6 +823,10 @@ Spec load_spec_file(const std::string& path) {
 json spec_to_json(const Spec& spec) {
   json tests = json::array();
   for (const auto& t : spec.tests) {
+    json support = json::array();
+    for (const auto& f : t.support_files) {
+      support.push_back({{"path", f.path}, {"content_b64", wire::base64_encode(f.content)}, {"executable", f.executable}});
+    }
     tests.push_back({{"name", t.name},
                      {"command", t.command},
                      {"args", t.args},
@@ -747,7 +837,12 @@ json spec_to_json(const Spec& spec) {
                      {"expect_exit", t.expect_exit},
                      {"hidden", t.hidden},
                      {"points", t.points},
-                     {"time_s", t.time_s}});
+                     {"time_s", t.time_s},
+                     {"kind", to_string(t.kind)},
+                     {"support_files", support},
+                     {"report", t.report},
+                     {"points_per_case", t.points_per_case ? json(*t.points_per_case) : json(nullptr)},
+                     {"cases", t.cases ? json(*t.cases) : json(nullptr)}});
   }
   return json{{"course", spec.course},
               {"assignment", spec.assignment},
@@ -797,6 +892,25 @@ Spec spec_from_json(const json& j) {
       test.hidden = t.at("hidden").get<bool>();
       test.points = t.at("points").get<double>();
       test.time_s = t.at("time_s").get<double>();
+      // Specs stored before unit-test grading have io tests only, and none of these keys.
+      const std::string kind = t.value("kind", "io");
+      if (kind != "io" && kind != "junit") throw std::invalid_argument("unknown test kind in test " + test.name);
+      test.kind = kind == "junit" ? TestKind::junit : TestKind::io;
+      if (t.contains("support_files")) {
+        for (const auto& f : t.at("support_files")) {
+          test.support_files.push_back({f.at("path").get<std::string>(),
+                                        wire::base64_decode(f.at("content_b64").get<std::string>()),
+                                        f.value("executable", false)});
+        }
+      }
+      test.report = t.value("report", "");
+      if (t.contains("points_per_case") && !t.at("points_per_case").is_null()) {
+        test.points_per_case = t.at("points_per_case").get<double>();
+      }
+      if (t.contains("cases") && !t.at("cases").is_null()) test.cases = t.at("cases").get<int>();
+      if (test.kind == TestKind::junit && test.report.empty()) {
+        throw std::invalid_argument("junit test " + test.name + " has no report path");
+      }
       spec.tests.push_back(std::move(test));
     }
     return spec;

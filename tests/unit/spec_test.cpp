@@ -347,13 +347,89 @@ TEST(SpecErrors, BadEnumValues) {
       << all(ds);
 }
 
-TEST(SpecErrors, JunitKindIsNotSupportedYet) {
+TEST(SpecErrors, JunitTestsNeedCommandReportAndPointsAndTakeNoIoKeys) {
+  auto ds = problems(kHead +
+                     "tests:\n"
+                     "  - name: t\n"                     // line 7, column 5
+                     "    kind: junit\n"
+                     "    expect_stdout: x\n"            // line 9, column 5
+                     "    compare: exact\n"              // line 10, column 5
+                     "    expect_exit: 1\n");            // line 11, column 5
+  EXPECT_THAT(ds, ElementsAre(At(7, 5, "needs its own command"), At(7, 5, "needs report"),
+                              At(7, 5, "needs points"),
+                              At(9, 5, "\"expect_stdout\" does not apply to kind: junit"),
+                              At(10, 5, "\"compare\" does not apply to kind: junit"),
+                              At(11, 5, "\"expect_exit\" does not apply to kind: junit")))
+      << all(ds);
+}
+
+TEST(SpecErrors, JunitReportMustBeAFolderOfItsOwnInTmp) {
+  auto ds = problems(kHead +
+                     "tests:\n"
+                     "  - name: a\n"
+                     "    kind: junit\n"
+                     "    command: x\n"
+                     "    report: /tmp/report.xml\n"     // line 10, column 13: no folder of its own
+                     "    points: 1\n"
+                     "  - name: b\n"
+                     "    kind: junit\n"
+                     "    command: x\n"
+                     "    report: /tmp/../r.xml\n"       // line 15, column 13
+                     "    points: 1\n"
+                     "  - name: c\n"
+                     "    kind: junit\n"
+                     "    command: x\n"
+                     "    report: /sandbox/r/r.xml\n"    // line 20, column 13
+                     "    points: 1\n");
+  EXPECT_THAT(ds, ElementsAre(At(10, 13, "does not match"), At(15, 13, "without \".\" or \"..\""),
+                              At(20, 13, "/tmp/FOLDER/NAME")))
+      << all(ds);
+}
+
+TEST(SpecErrors, JunitPointsArePerGroupOrPerCaseWithCases) {
+  const std::string group = "  - name: g\n    kind: junit\n    command: x\n    report: /tmp/j/r.xml\n";
+  auto ds = problems(kHead + "tests:\n" + group +
+                     "    points: 2\n"
+                     "    points_per_case: 1\n");   // line 12, column 5
+  EXPECT_THAT(ds, ElementsAre(At(12, 5, "not both"))) << all(ds);
+  ds = problems(kHead + "tests:\n" + group +
+                "    points_per_case: 1\n");        // line 11, column 5
+  EXPECT_THAT(ds, ElementsAre(At(11, 5, "points_per_case needs cases"))) << all(ds);
+  ds = problems(kHead + "tests:\n" + group +
+                "    points: 1\n"
+                "    cases: 0\n");                  // line 12, column 12
+  EXPECT_THAT(ds, ElementsAre(At(12, 12, "greater than or equal to 1"))) << all(ds);
+}
+
+TEST(SpecErrors, JunitKeysOnAnIoTest) {
   auto ds = problems(kHead +
                      "tests:\n"
                      "  - name: t\n"
-                     "    kind: junit\n"  // line 8, column 11
-                     "    expect_stdout: x\n");
-  EXPECT_THAT(ds, ElementsAre(At(8, 11, "\"junit\" is not one of: io"))) << all(ds);
+                     "    expect_stdout: x\n"
+                     "    report: /tmp/j/r.xml\n"    // line 9, column 5
+                     "    cases: 3\n");             // line 10, column 5
+  EXPECT_THAT(ds, ElementsAre(At(9, 5, "\"report\" applies only to kind: junit"),
+                              At(10, 5, "\"cases\" applies only to kind: junit")))
+      << all(ds);
+}
+
+TEST(SpecErrors, SupportFilesStayInTheSpecFolderExistAndAreNotTheStudents) {
+  auto ds = problems(kHead +
+                     "tests:\n"
+                     "  - name: t\n"
+                     "    kind: junit\n"
+                     "    command: x\n"
+                     "    report: /tmp/j/r.xml\n"
+                     "    points: 1\n"
+                     "    support_files:\n"
+                     "      - ../outside.out\n"                       // line 13, column 9
+                     "      - /etc/passwd\n"                          // line 14, column 9
+                     "      - spec_junit/tests/nope.py\n"             // line 15, column 9
+                     "      - main.py\n"                              // line 16, column 9
+                     "      - spec_junit/tests/test_stack.py\n");     // fine
+  EXPECT_THAT(ds, ElementsAre(At(13, 9, "must stay inside the spec's folder"), At(14, 9, "does not match"),
+                              At(15, 9, "no such file"), At(16, 9, "is a file students submit")))
+      << all(ds);
 }
 
 TEST(SpecErrors, OutOfRangeAndPatterns) {
@@ -712,6 +788,16 @@ void expect_same(const Spec& x, const Spec& y) {
     EXPECT_EQ(s.hidden, t.hidden);
     EXPECT_EQ(s.points, t.points);
     EXPECT_EQ(s.time_s, t.time_s);
+    EXPECT_EQ(s.kind, t.kind);
+    EXPECT_EQ(s.report, t.report);
+    EXPECT_EQ(s.points_per_case, t.points_per_case);
+    EXPECT_EQ(s.cases, t.cases);
+    ASSERT_EQ(s.support_files.size(), t.support_files.size());
+    for (std::size_t k = 0; k < s.support_files.size(); ++k) {
+      EXPECT_EQ(s.support_files[k].path, t.support_files[k].path);
+      EXPECT_EQ(s.support_files[k].content, t.support_files[k].content);
+      EXPECT_EQ(s.support_files[k].executable, t.support_files[k].executable);
+    }
   }
 }
 
@@ -742,6 +828,46 @@ TEST(SpecJson, RoundTripOfAParsedSpecWithBinaryExpectedFile) {
   EXPECT_EQ(spec.tests.at(0).expected_stdout, bytes);
   Spec back = spec_from_json(nlohmann::json::parse(spec_to_json(spec).dump()));
   expect_same(spec, back);
+}
+
+TEST(SpecJunit, AValidSpecWithUnitTestGroups) {
+  Spec spec = load_spec_file(kData + "/spec_junit/spec.yaml");
+  ASSERT_THAT(spec.tests, SizeIs(3));
+  EXPECT_EQ(spec.tests[0].kind, TestKind::io);
+  const TestSpec& unit = spec.tests[1];
+  EXPECT_EQ(unit.kind, TestKind::junit);
+  EXPECT_EQ(unit.command, "python3 -m pytest -q --junitxml=/tmp/junit/report.xml tests/test_stack.py");
+  EXPECT_EQ(unit.report, "/tmp/junit/report.xml");
+  EXPECT_EQ(unit.time_s, 10);
+  EXPECT_EQ(unit.max_points(), 6);
+  EXPECT_FALSE(unit.points_per_case.has_value());
+  ASSERT_THAT(unit.support_files, SizeIs(2));
+  EXPECT_EQ(unit.support_files[0].path, "tests/test_stack.py");
+  EXPECT_THAT(unit.support_files[0].content, HasSubstr("def test_push():"));
+  EXPECT_FALSE(unit.support_files[0].executable);
+  EXPECT_EQ(unit.support_files[1].path, "tests/helper.sh");
+  EXPECT_TRUE(unit.support_files[1].executable);  // the staff's file mode is kept
+  const TestSpec& hidden = spec.tests[2];
+  EXPECT_TRUE(hidden.hidden);
+  EXPECT_EQ(hidden.points_per_case, 0.5);
+  EXPECT_EQ(hidden.cases, 4);
+  EXPECT_EQ(hidden.max_points(), 2);
+  EXPECT_EQ(spec.max_score(), 1 + 6 + 2);
+  Spec back = spec_from_json(nlohmann::json::parse(spec_to_json(spec).dump()));
+  expect_same(spec, back);
+  EXPECT_EQ(back.max_score(), spec.max_score());
+}
+
+TEST(SpecJunit, SpecsStoredBeforeUnitTestsStillLoadAsIoTests) {
+  nlohmann::json j = spec_to_json(sample_spec());
+  for (auto& t : j["tests"]) {
+    for (const char* key : {"kind", "report", "support_files", "points_per_case", "cases"}) t.erase(key);
+  }
+  Spec back = spec_from_json(j);
+  expect_same(sample_spec(), back);
+  for (const auto& t : back.tests) EXPECT_EQ(t.kind, TestKind::io);
+  j["tests"][0]["kind"] = "pytest";
+  EXPECT_THROW(spec_from_json(j), std::invalid_argument);
 }
 
 TEST(SpecJson, NoBuildIsNull) {
@@ -780,7 +906,7 @@ TEST(SpecJson, UnusableStoredFormNamesTheProblem) {
 }
 
 TEST(SpecLanguages, MatchTheSchemaEnum) {
-  EXPECT_EQ(supported_languages(), (std::vector<std::string>{"python", "c", "cpp"}));
+  EXPECT_EQ(supported_languages(), (std::vector<std::string>{"python", "c", "cpp", "java"}));
   for (const auto& language : supported_languages()) {
     EXPECT_NO_THROW(parse("course: c\nassignment: a\nlanguage: " + language +
                           "\nfiles: [x]\nrun: x\ntests:\n  - name: t\n    expect_stdout: x\n"))

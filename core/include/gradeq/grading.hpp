@@ -50,13 +50,20 @@ struct TestOutcome {
 struct GradeResult {
   bool compile_ok = true;
   std::string compile_output;
-  std::vector<TestOutcome> tests;  // spec order
+  // Spec order; a junit test contributes a row per testcase of its report (named by the case,
+  // qualified by its class where two share a name), or one row named by the test when its
+  // report cannot be used.
+  std::vector<TestOutcome> tests;
   double score = 0;
   double max_score = 0;
-  std::vector<std::string> failed_tests;  // names of non-passed tests, spec order
+  std::vector<std::string> failed_tests;  // names of the rows not passed, in order
 };
 
-// The bundle for one submission: its files plus the spec's build step and tests.
+// The cap on a junit test's report, in KiB (wire::Step::report_kb): more is not graded.
+inline constexpr int kReportKb = 1024;
+
+// The bundle for one submission: its files, the support files of the spec's tests (a student's
+// file in the way of one is left out), the build step and the tests.
 wire::Bundle make_bundle(const Spec& spec, const std::vector<wire::File>& files);
 
 // Judges a report. Throws GradingError when the report is a system fault.

@@ -4,6 +4,7 @@
 // the grader loads.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "gradeq/compare.hpp"
+#include "gradeq/wire.hpp"
 
 namespace gradeq {
 
@@ -42,8 +44,21 @@ struct Limits {
   int output_kb = 64;
 };
 
+enum class TestKind {
+  io,     // the command's stdout is compared with the expected output
+  junit,  // the command writes a JUnit XML report; each of its testcases is a test of its own
+};
+
+const char* to_string(TestKind kind);
+
+// Caps on a spec's support files (staff files written into the work dir): per file, and all of
+// a spec's together (they travel in every bundle and share the container's 16 MiB work dir).
+inline constexpr std::size_t kMaxSupportFileBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxSupportBytes = std::size_t{8} << 20;
+
 struct TestSpec {
   std::string name;
+  TestKind kind = TestKind::io;
   std::string command;            // resolved: the test's own command, or the spec's run
   std::vector<std::string> args;
   std::string stdin_data;
@@ -54,6 +69,18 @@ struct TestSpec {
   bool hidden = false;
   double points = 1.0;
   double time_s = 2.0;            // resolved: the test's own, or limits.time_s
+  std::vector<wire::File> support_files;  // staff files, written into the work dir (any kind)
+
+  // kind junit: the command writes its report to `report` (/tmp/FOLDER/NAME). `points` is the
+  // group's, spread evenly over the cases the report lists, unless points_per_case is given
+  // (then `cases` is too: the maximum is known before anything runs). `cases`, when given, is
+  // how many cases the report must list.
+  std::string report;
+  std::optional<double> points_per_case;
+  std::optional<int> cases;
+
+  // What the test (a junit test: its whole group) is worth at most.
+  double max_points() const;
 };
 
 struct Spec {
