@@ -897,6 +897,63 @@ TEST_F(AmqpTest, DeadQueueDeliveriesAreHandedOutBeforeLaneDeliveries) {
   EXPECT_EQ(depth(topology_.dead()), 0u);
 }
 
+// With every ordinary worker held by bulk work, an interactive delivery starts at once on the
+// reserved worker; the reserved worker never takes bulk work, however much of it waits.
+TEST_F(AmqpTest, AReservedWorkerTakesInteractiveWorkWhileBulkHoldsTheOthers) {
+  Publisher publisher(url_);
+  publisher.publish(topology_.bulk(), numbered("b", 20));
+  Gate bulk_gate;
+  std::mutex mutex;
+  std::vector<std::string> started;
+  int bulk_running = 0, most_bulk_running = 0;
+  ConsumerOptions options;
+  options.reserved_interactive = 1;
+  Consumer consumer(url_, topology_, 10, options);
+  Running running(consumer, [&](const Delivery& d) {
+    const bool bulk = d.body[0] == 'b';
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      started.push_back(d.body);
+      if (bulk) most_bulk_running = std::max(most_bulk_running, ++bulk_running);
+    }
+    if (bulk) {
+      bulk_gate.wait();  // hold the ordinary workers
+      std::lock_guard<std::mutex> lock(mutex);
+      --bulk_running;
+    }
+    return Disposition::ack;
+  }, 2);
+  ASSERT_TRUE(wait_for([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return started.size() == 2;
+  }));
+  std::this_thread::sleep_for(300ms);  // bulk is waiting locally: the reserved worker must not take it
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(started.size(), 2u) << "the reserved worker took bulk work";
+  }
+  publisher.publish(topology_.interactive(), {"i0", "i1"});
+  ASSERT_TRUE(wait_for([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return started.size() == 4;
+  })) << "interactive work waited for a bulk worker";
+  bulk_gate.open();
+  ASSERT_TRUE(wait_for([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return started.size() == 22;
+  }));
+  running.stop();
+  EXPECT_EQ(started[2], "i0");
+  EXPECT_EQ(started[3], "i1");
+  EXPECT_EQ(most_bulk_running, 2) << "bulk work ran on more than the two ordinary workers";
+}
+
+TEST(AmqpErrors, ConsumerRefusesAReservedCountOutOfRange) {
+  ConsumerOptions options;
+  options.reserved_interactive = -1;
+  EXPECT_THROW(Consumer(gradeq::testing::amqp_url(), Topology{}, 1, options), std::invalid_argument);
+}
+
 TEST(AmqpErrors, ConsumerRefusesABurstBelowOne) {
   ConsumerOptions options;
   options.interactive_burst = 0;

@@ -50,10 +50,11 @@ struct Settlement {
 class Dispatcher {
  public:
   Dispatcher(const std::function<Disposition(const Delivery&)>& handler, int workers,
-             int interactive_burst)
+             int interactive_burst, int reserved_interactive)
       : handler_(handler), picker_(interactive_burst) {
-    threads_.reserve(static_cast<std::size_t>(workers));
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    threads_.reserve(static_cast<std::size_t>(workers + reserved_interactive));
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(false); });
+    for (int i = 0; i < reserved_interactive; ++i) threads_.emplace_back([this] { work(true); });
   }
   ~Dispatcher() { join(); }
   Dispatcher(const Dispatcher&) = delete;
@@ -64,7 +65,8 @@ class Dispatcher {
       std::lock_guard<std::mutex> lock(mutex_);
       waiting(job.channel).push_back(std::move(job));
     }
-    ready_.notify_one();
+    // All: a reserved worker woken for a bulk delivery would go back to sleep with the wake-up.
+    ready_.notify_all();
   }
 
   // Removes the deliveries no worker has started.
@@ -128,16 +130,21 @@ class Dispatcher {
     return out;
   }
 
-  void work() {
+  // `reserved`: this worker takes only dead-queue and interactive deliveries.
+  void work(bool reserved) {
     for (;;) {
       Job job{};
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        ready_.wait(lock, [&] { return shut_down_ || any_waiting(); });
+        ready_.wait(lock, [&] {
+          return shut_down_ || (reserved ? !dead_.empty() || !interactive_.empty() : any_waiting());
+        });
         if (shut_down_) return;
         // The interactive lane first (one student must not wait behind a regrade), but bulk
-        // never starves; the rare dead letters before both.
-        const Lane lane = picker_.pick(!dead_.empty(), !interactive_.empty(), !bulk_.empty());
+        // never starves; the rare dead letters before both. A reserved worker bypasses the
+        // picker: it cannot take bulk work, so it cannot starve it.
+        const Lane lane = reserved ? (!dead_.empty() ? Lane::dead : Lane::interactive)
+                                   : picker_.pick(!dead_.empty(), !interactive_.empty(), !bulk_.empty());
         if (lane == Lane::none) continue;  // cannot happen: something is waiting
         auto& q = lane == Lane::dead ? dead_ : lane == Lane::interactive ? interactive_ : bulk_;
         job = std::move(q.front());
@@ -360,6 +367,9 @@ Consumer::Consumer(std::string url, Topology topology, int prefetch, ConsumerOpt
   if (options_.interactive_burst < 1) {
     throw std::invalid_argument("amqp consumer: interactive_burst must be at least 1");
   }
+  if (options_.reserved_interactive < 0 || options_.reserved_interactive > 64) {
+    throw std::invalid_argument("amqp consumer: reserved_interactive must be in 0..64");
+  }
   detail::parse_endpoint(url_);  // a malformed URL fails here, not in run()
 }
 
@@ -367,7 +377,7 @@ void Consumer::run(const std::function<Disposition(const Delivery&)>& handler, i
                    const std::atomic<bool>& stop) {
   if (workers < 1) throw std::invalid_argument("amqp consumer: workers must be at least 1");
   const detail::Endpoint endpoint = detail::parse_endpoint(url_);
-  Dispatcher dispatcher(handler, workers, options_.interactive_burst);
+  Dispatcher dispatcher(handler, workers, options_.interactive_burst, options_.reserved_interactive);
   std::uint64_t generation = 0;
   std::chrono::milliseconds backoff = kFirstBackoff;
   bool lost = false;

@@ -152,6 +152,10 @@ struct ConsumerOptions {
   // work, bulk work still gets at least 1 of every interactive_burst + 1 handler starts.
   // "Waiting" means received by this consumer and not yet started (see prefetch).
   int interactive_burst = 4;
+  // Workers started on top of run()'s `workers` that take only dead-queue and interactive
+  // deliveries (never bulk ones): an interactive delivery starts at once even while every
+  // other worker is busy with bulk work. Prefetch them too (prefetch >= workers + reserved).
+  int reserved_interactive = 0;
 };
 
 class Consumer {
