@@ -461,6 +461,45 @@ TEST(DockerSandboxArgs, ARuntimeIsSelectedByNameAndOnlyByName) {
   EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument);
 }
 
+TEST(DockerSandboxArgs, CpuSharesAreAWeightGivenOnlyWhenAsked) {
+  SandboxRequest r;
+  r.image = "gradeq-runner-python:latest";
+  r.name = "gradeq-abc-1";
+  auto args = DockerSandbox::run_arguments(r);
+  EXPECT_EQ(std::find(args.begin(), args.end(), "--cpu-shares"), args.end());
+  r.limits.cpu_shares = 256;
+  args = DockerSandbox::run_arguments(r);
+  auto it = std::find(args.begin(), args.end(), "--cpu-shares");
+  ASSERT_NE(it, args.end());
+  EXPECT_EQ(*(it + 1), "256");
+  EXPECT_NE(std::find(args.begin(), args.end(), "0.5"), args.end()) << "the --cpus cap stays";
+  for (int bad : {1, -5, 300000}) {
+    r.limits.cpu_shares = bad;
+    EXPECT_THROW(DockerSandbox::run_arguments(r), std::invalid_argument) << bad;
+  }
+}
+
+// run() returns once the container has exited and its report is in; the engine removes the
+// container meanwhile, and drain() waits for that. The engine gets the CPU weight asked for.
+TEST_F(DockerSandboxTest, ContainersAreRemovedAfterRunReturnsAndDrainWaitsForIt) {
+  std::vector<SandboxRequest> requests;
+  for (int i = 0; i < 3; ++i) {
+    auto r = request("python", "-drain" + std::to_string(i));
+    r.limits.cpu_shares = 256;
+    r.bundle.tests.push_back(step("cgroup", "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight"));
+    requests.push_back(r);
+  }
+  for (const auto& r : requests) {
+    auto outcome = sandbox_.run(r);
+    ASSERT_EQ(outcome.report.tests.size(), 1u);
+    // cgroup v1: cpu.shares as given; v2: the engine's conversion of 256 to cpu.weight (10).
+    const std::string seen = outcome.report.tests[0].stdout_data;
+    EXPECT_TRUE(seen == "256\n" || seen == "10\n") << seen;
+  }
+  EXPECT_TRUE(sandbox_.drain(std::chrono::seconds(30)));
+  EXPECT_EQ(host("docker ps -aq --filter label=gradeq.test=" + token_), "");
+}
+
 TEST_F(DockerSandboxTest, OrphansOfDeadGradersOfThisHostAreReapedOthersAreLeft) {
   // Containers as graders leave them: one of a dead grader of this host, one of a live grader
   // of this host (pid 1 is always alive), one of another host, one of "me" (a previous

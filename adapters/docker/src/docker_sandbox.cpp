@@ -4,15 +4,18 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <cstdlib>
 #include <iomanip>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -105,8 +108,54 @@ struct CommandResult {
   std::string err;
   bool timed_out = false;
   bool out_overflow = false;
-  std::int64_t ms = 0;
+  std::int64_t ms = 0;       // start to exit, or to the end of its output when exit is deferred
+  pid_t deferred_pid = -1;   // with defer_exit: the command closed its output but may still run
 };
+
+// Waits for `pid` (a child) for at most `bound`, then SIGKILLs it and reaps it. Its exit code
+// (128 + signal when killed), -1 if it was not our child.
+int wait_bounded(pid_t pid, std::chrono::milliseconds bound) {
+  const auto until = Clock::now() + bound;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0 && errno != EINTR) return -1;
+    if (Clock::now() >= until) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return 128 + SIGKILL;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace
+
+// docker clients still waiting for the engine to remove their container (see run()).
+struct DockerSandbox::Removals {
+  std::mutex mutex;
+  std::condition_variable done;
+  int pending = 0;
+};
+
+namespace {
+
+// `docker run --rm` closes its output when the container exits, then waits until the engine has
+// removed the container (~80 ms here: the engine's work, not ours to wait for). A report that
+// is complete by then needs nothing more from the client: it is reaped off the caller's path.
+void reap_in_background(pid_t pid, std::shared_ptr<DockerSandbox::Removals> removals) {
+  {
+    std::lock_guard<std::mutex> lock(removals->mutex);
+    ++removals->pending;
+  }
+  std::thread([pid, removals] {
+    wait_bounded(pid, std::chrono::seconds(120));
+    std::lock_guard<std::mutex> lock(removals->mutex);
+    if (--removals->pending == 0) removals->done.notify_all();
+  }).detach();
+}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -170,9 +219,12 @@ class PipeReader : public std::enable_shared_from_this<PipeReader> {
 // `max_out` bytes; more sets out_overflow and stops) and stderr, for at most `timeout`. On
 // timeout or overflow the process is killed (SIGKILL) and reaped. Throws SandboxError when it
 // cannot be started.
+//
+// With `defer_exit`, a command that closed both output streams is not waited for: its pid is
+// returned in deferred_pid and the caller must reap it (wait_bounded or reap_in_background).
 CommandResult execute(const std::string& binary, const std::vector<std::string>& args,
                       const std::string& input, std::chrono::milliseconds timeout,
-                      std::size_t max_out) {
+                      std::size_t max_out, bool defer_exit = false) {
   CommandResult result;
   SigpipeBlock sigpipe_block;
   asio::io_context ioc;
@@ -245,6 +297,11 @@ CommandResult execute(const std::string& binary, const std::vector<std::string>&
   if (result.timed_out || result.out_overflow) {
     child.terminate(ec);  // SIGKILL to the docker client; the caller deals with the container
     child.wait(ec);
+  } else if (defer_exit) {
+    result.deferred_pid = child.id();
+    child.detach();
+    result.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    return result;
   } else {
     // Both streams are at EOF: docker is exiting. Bound the wait anyway.
     const auto until = Clock::now() + std::chrono::seconds(10);
@@ -307,7 +364,15 @@ std::string docker_failure(const std::string& what, const CommandResult& r) {
 
 }  // namespace
 
-DockerSandbox::DockerSandbox(std::string docker_binary) : docker_binary_(std::move(docker_binary)) {}
+DockerSandbox::DockerSandbox(std::string docker_binary)
+    : docker_binary_(std::move(docker_binary)), removals_(std::make_shared<Removals>()) {}
+
+DockerSandbox::~DockerSandbox() = default;
+
+bool DockerSandbox::drain(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(removals_->mutex);
+  return removals_->done.wait_for(lock, timeout, [&] { return removals_->pending == 0; });
+}
 
 std::string DockerSandbox::resolve_binary() const {
   if (docker_binary_.empty()) throw SandboxError("docker binary: empty path");
@@ -334,6 +399,9 @@ std::vector<std::string> DockerSandbox::run_arguments(const SandboxRequest& requ
   if (limits.memory_mb <= 0 || !(limits.cpus > 0) || limits.pids <= 0 || limits.tmpfs_mb <= 0) {
     throw std::invalid_argument("sandbox: limits must be positive");
   }
+  if (limits.cpu_shares != 0 && (limits.cpu_shares < 2 || limits.cpu_shares > 262144)) {
+    throw std::invalid_argument("sandbox: cpu_shares must be 0 (default) or 2..262144");
+  }
   const std::string& workdir = request.bundle.workdir;
   if (!valid_workdir(workdir)) {
     throw std::invalid_argument("sandbox: invalid workdir \"" + workdir + "\"");
@@ -358,6 +426,7 @@ std::vector<std::string> DockerSandbox::run_arguments(const SandboxRequest& requ
     args.insert(args.end(), {"--runtime", request.runtime});
   }
   if (!limits.network) args.insert(args.end(), {"--network", "none"});
+  if (limits.cpu_shares) args.insert(args.end(), {"--cpu-shares", std::to_string(limits.cpu_shares)});
   const std::string memory = std::to_string(limits.memory_mb) + "m";
   const std::string tmpfs_opts =
       ":rw,exec,size=" + std::to_string(limits.tmpfs_mb) + "m,uid=65534,gid=65534";
@@ -401,7 +470,7 @@ SandboxOutcome DockerSandbox::run(const SandboxRequest& request) {
   }
 
   auto deadline = std::max(req->deadline, std::chrono::milliseconds(1));
-  CommandResult r = execute(binary, args, bundle_json, deadline, max_report_bytes_);
+  CommandResult r = execute(binary, args, bundle_json, deadline, max_report_bytes_, true);
 
   if (r.timed_out || r.out_overflow) {
     remove_container(binary, req->name);
@@ -418,8 +487,11 @@ SandboxOutcome DockerSandbox::run(const SandboxRequest& request) {
   outcome.container_ms = r.ms;
   try {
     outcome.report = wire::report_from_json(r.out);
+    if (r.deferred_pid > 0) reap_in_background(r.deferred_pid, removals_);
     return outcome;
   } catch (const std::exception& e) {
+    // Not a report: how docker ended says why (the image is missing, the engine refused ...).
+    if (r.deferred_pid > 0) r.exit_code = wait_bounded(r.deferred_pid, std::chrono::seconds(10));
     if (r.exit_code != 0) {
       std::string what = "container " + req->name + " (" + req->image + ") failed";
       if (r.exit_code == 137) what += ", killed (out of memory, or docker kill)";

@@ -29,6 +29,9 @@ struct SandboxLimits {
   int pids = 128;        // --pids-limit
   int tmpfs_mb = 16;     // size of the /sandbox and /tmp tmpfs mounts
   bool network = false;  // false: --network none
+  // --cpu-shares: the container's weight when the CPU is contended (0: the engine's default,
+  // 1024). Not a limit: `cpus` caps it whatever its weight.
+  int cpu_shares = 0;
 };
 
 struct SandboxRequest {
@@ -54,6 +57,10 @@ class Sandbox {
   // Whether the engine answers now. After run() threw, false means the failure was an outage of
   // the engine (wait for it, do not count it against the job); true means it was this run's.
   virtual bool available() { return true; }
+
+  // Waits up to `timeout` for clean-up that run() left to finish in the background (the engine
+  // removing exited containers); false if some is still going on.
+  virtual bool drain(std::chrono::milliseconds /*timeout*/) { return true; }
 };
 
 }  // namespace gradeq

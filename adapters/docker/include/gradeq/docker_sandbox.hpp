@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,11 @@ class DockerSandbox : public Sandbox {
   // `docker_binary`: a path, or a name looked up on PATH when it has no '/'. A binary that cannot
   // be found is reported (SandboxError) by the first call that needs it, not here.
   explicit DockerSandbox(std::string docker_binary = "docker");
+  ~DockerSandbox() override;
 
-  // Runs the request's bundle in a fresh container and returns the runner's report. Throws
+  // Runs the request's bundle in a fresh container and returns the runner's report as soon as
+  // the container has exited; the engine removes it (--rm) meanwhile, off the caller's path
+  // (drain() waits for that). Throws
   // SandboxError when the docker binary is missing, the engine or the image is unavailable (never
   // pulls), the container fails without a parseable report, the runner writes more than
   // max_report_bytes(), or request.deadline passes (the container is then killed and removed
@@ -40,6 +44,12 @@ class DockerSandbox : public Sandbox {
 
   // `docker version` reaches the engine within the command timeout (never throws).
   bool available() override;
+
+  // Waits up to `timeout` until the containers of every run that returned are removed; false
+  // if some are still being removed.
+  bool drain(std::chrono::milliseconds timeout) override;
+
+  struct Removals;  // the runs whose container is still being removed
 
   // Force-removes (docker rm -f) every container, running or not, that matches
   // `docker ps -a --filter label=<label_filter>` (e.g. "gradeq.managed=1" or
@@ -72,6 +82,7 @@ class DockerSandbox : public Sandbox {
   std::string docker_binary_;
   std::size_t max_report_bytes_ = kDefaultMaxReportBytes;
   std::chrono::milliseconds command_timeout_{60000};
+  std::shared_ptr<Removals> removals_;  // shared with the threads that wait for them
 };
 
 // Removes the containers that graders of this host left behind when they died: those labelled
