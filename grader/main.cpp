@@ -30,6 +30,21 @@ int main(int argc, char** argv) {
   app.add_option("--docker", s.docker, "docker CLI to use")->envname("GRADEQ_DOCKER");
   app.add_option("-c,--concurrency", s.concurrency, "Submissions graded at once")
       ->envname("GRADEQ_CONCURRENCY")->check(CLI::Range(1, 64));
+  app.add_option("--reserved-interactive", s.reserved_interactive,
+                 "Extra workers that take only interactive jobs, so a student never waits behind a batch")
+      ->envname("GRADEQ_RESERVED_INTERACTIVE")->check(CLI::Range(0, 64));
+  app.add_option("--bulk-cpu-shares", s.bulk_cpu_shares,
+                 "CPU weight of bulk containers against interactive ones (1024); 0: the same")
+      ->envname("GRADEQ_BULK_CPU_SHARES")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            const long x = std::strtol(v.c_str(), nullptr, 10);
+            return x == 0 || (x >= 2 && x <= 1024) ? std::string() : std::string("must be 0 or 2..1024");
+          },
+          "0 or 2..1024"));
+  app.add_option("--bulk-hold", s.bulk_hold_s,
+                 "Seconds a bulk job may wait for running interactive containers before starting its own")
+      ->envname("GRADEQ_BULK_HOLD_S")->check(CLI::Range(0.0, 60.0));
   app.add_option("--prefetch", s.prefetch, "Deliveries held per lane (0: twice the concurrency)")
       ->envname("GRADEQ_PREFETCH")->check(CLI::Range(0, 1000));
   app.add_option("--stored-output-cap", s.stored_output_cap, "Bytes of each output stream kept in the database")

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <random>
 #include <thread>
@@ -34,8 +36,40 @@ std::string short_random() {
 
 }  // namespace
 
+struct JobHandler::Gate {
+  std::mutex mutex;
+  std::condition_variable idle;
+  int running = 0;
+
+  // Counts an interactive container for as long as it lives.
+  class Hold {
+   public:
+    explicit Hold(Gate* gate) : gate_(gate) {
+      if (!gate_) return;
+      std::lock_guard<std::mutex> lock(gate_->mutex);
+      ++gate_->running;
+    }
+    ~Hold() {
+      if (!gate_) return;
+      std::lock_guard<std::mutex> lock(gate_->mutex);
+      if (--gate_->running == 0) gate_->idle.notify_all();
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    Gate* gate_;
+  };
+
+  // A bulk job waits (at most `bound`) until no interactive container runs.
+  void wait_idle(std::chrono::milliseconds bound) {
+    std::unique_lock<std::mutex> lock(mutex);
+    idle.wait_for(lock, bound, [&] { return running == 0; });
+  }
+};
+
 JobHandler::JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop)
-    : settings_(std::move(settings)), sandbox_(sandbox), stop_(stop) {
+    : settings_(std::move(settings)), sandbox_(sandbox), stop_(stop), interactive_(std::make_shared<Gate>()) {
   if (settings_.grader_id.empty()) settings_.grader_id = default_grader_id();
 }
 
@@ -105,7 +139,7 @@ void JobHandler::wait_for_engine(const std::string& fault) {
                    .count());
 }
 
-SandboxRequest JobHandler::make_request(const pg::Work& work) const {
+SandboxRequest JobHandler::make_request(const pg::Work& work, Lane lane) const {
   const Spec& spec = work.spec;
   SandboxRequest req;
   req.image = settings_.image_prefix + spec.language + ":latest";
@@ -116,6 +150,7 @@ SandboxRequest JobHandler::make_request(const pg::Work& work) const {
   req.limits.memory_mb = std::min(spec.limits.memory_mb, settings_.max_memory_mb);
   req.limits.cpus = std::min(spec.limits.cpus, settings_.max_cpus);
   req.limits.network = settings_.allow_network;
+  if (lane == Lane::bulk) req.limits.cpu_shares = settings_.bulk_cpu_shares;
   req.runtime = settings_.runtime;
   req.limits.pids = settings_.pids_limit;
   req.limits.tmpfs_mb = settings_.tmpfs_mb;
@@ -217,7 +252,11 @@ amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* ou
   SandboxOutcome ran;
   GradeResult result;
   for (;;) {
-    SandboxRequest request = make_request(work);
+    SandboxRequest request = make_request(work, job.lane);
+    if (job.lane == Lane::bulk && settings_.bulk_hold_s > 0) {
+      interactive_->wait_idle(std::chrono::milliseconds(static_cast<long long>(settings_.bulk_hold_s * 1000)));
+    }
+    Gate::Hold hold(job.lane == Lane::interactive ? interactive_.get() : nullptr);
     started = std::chrono::system_clock::now();
     try {
       ran = sandbox_.run(request);
@@ -342,13 +381,15 @@ void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& st
   if (settings.sweep_interval_s > 0) sweep_thread = std::thread([&] { sweeper(settings, stop); });
   // Twice the workers by default: a worker that finishes finds its next delivery already here,
   // instead of idling for the ack → broker → deliver round trip (bench/README.md).
-  int prefetch = settings.prefetch > 0 ? settings.prefetch : 2 * settings.concurrency;
+  int prefetch = settings.prefetch > 0 ? settings.prefetch : 2 * settings.concurrency + settings.reserved_interactive;
   amqp::ConsumerOptions options;
   options.consume_dead = true;
   options.interactive_burst = settings.interactive_burst;
+  options.reserved_interactive = settings.reserved_interactive;
   amqp::Consumer consumer(settings.amqp_url, topology, prefetch, options);
-  spdlog::info("grader {} consuming {}, {} and {} with {} workers", settings.grader_id.empty() ? default_grader_id() : settings.grader_id,
-               topology.interactive(), topology.bulk(), topology.dead(), settings.concurrency);
+  spdlog::info("grader {} consuming {}, {} and {} with {} workers (+{} interactive only)",
+               settings.grader_id.empty() ? default_grader_id() : settings.grader_id, topology.interactive(),
+               topology.bulk(), topology.dead(), settings.concurrency, settings.reserved_interactive);
   const std::string dead = topology.dead();
   consumer.run(
       [&handler, &dead](const amqp::Delivery& d) {
@@ -356,6 +397,9 @@ void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& st
       },
       settings.concurrency, stop);
   if (sweep_thread.joinable()) sweep_thread.join();
+  if (!sandbox.drain(std::chrono::seconds(30))) {
+    spdlog::warn("some containers were still being removed by the engine at exit");
+  }
   spdlog::info("grader stopped");
 }
 

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -41,9 +43,13 @@ class ScriptedSandbox : public Sandbox {
   std::vector<SandboxRequest> requests;
   int availability_checks = 0;
   SandboxOutcome run(const SandboxRequest& request) override {
-    requests.push_back(request);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      requests.push_back(request);
+    }
     return behaviour(request);
   }
+  std::mutex mutex;
   bool available() override {
     ++availability_checks;
     return answers();
@@ -142,6 +148,96 @@ TEST_F(GraderTest, TheContainerRequestCarriesTheOperatorCapsLabelsAndADeadline) 
   ASSERT_EQ(r.bundle.tests.size(), 2u);
   EXPECT_EQ(r.bundle.tests[0].memory_mb, 128);
   EXPECT_EQ(r.bundle.files.at(0).path, "double.py");
+  EXPECT_EQ(r.limits.cpu_shares, 0) << "an interactive container keeps the engine's default weight";
+}
+
+// A bulk job does not start its container while an interactive one runs (up to bulk_hold_s),
+// and starts anyway once the bound has passed.
+TEST_F(GraderTest, ABulkJobWaitsForRunningInteractiveContainersBoundedly) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool interactive_started = false, release = false, bulk_started = false, bulk_started_before_release = false;
+  sandbox.behaviour = [&](const SandboxRequest& r) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (r.labels.at("gradeq.attempt") == "1" && r.limits.cpu_shares == 0) {  // the interactive job
+      interactive_started = true;
+      changed.notify_all();
+      changed.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+    } else {
+      bulk_started = true;
+      bulk_started_before_release = !release;
+      changed.notify_all();
+    }
+    SandboxOutcome o;
+    o.report.tests = {ran("two", "4\n"), ran("ten", "20\n")};
+    return o;
+  };
+  auto bulk_delivery = [&](const std::string& id) {
+    amqp::Delivery d = delivery(id, 0);
+    d.queue = "gradeq.bulk";
+    d.body = to_json(Job{id, 1, Lane::bulk});
+    return d;
+  };
+  settings.bulk_hold_s = 30;  // longer than the test: only the interactive job's end lets it go
+  {
+    grader::JobHandler handler(settings, sandbox);
+    const std::string first = submit("ivy"), second = submit("bo");
+    std::thread interactive([&] { handler.handle(message(first)); });
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return interactive_started; }));
+    }
+    std::thread bulk([&] { handler.handle(bulk_delivery(second)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      EXPECT_FALSE(bulk_started) << "a bulk container started while an interactive one ran";
+      release = true;
+    }
+    changed.notify_all();
+    interactive.join();
+    bulk.join();
+    EXPECT_TRUE(bulk_started);
+    EXPECT_FALSE(bulk_started_before_release);
+  }
+  // With a short bound, the bulk job goes ahead while the interactive one still runs.
+  interactive_started = release = bulk_started = false;
+  settings.bulk_hold_s = 0.2;
+  grader::JobHandler handler(settings, sandbox);
+  const std::string third = submit("cy"), fourth = submit("di");
+  std::thread interactive([&] { handler.handle(message(third)); });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return interactive_started; }));
+  }
+  handler.handle(bulk_delivery(fourth));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_TRUE(bulk_started_before_release) << "the hold is bounded";
+    release = true;
+  }
+  changed.notify_all();
+  interactive.join();
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE status = 'graded'"), 4);
+}
+
+TEST_F(GraderTest, BulkContainersWeighLessThanInteractiveOnesUnderContention) {
+  sandbox.behaviour = [](const SandboxRequest&) -> SandboxOutcome { throw SandboxError("scripted"); };
+  grader::JobHandler handler(settings, sandbox);
+  std::string id = submit("bob");
+  amqp::Delivery d = delivery(id, 0);
+  d.queue = "gradeq.bulk";
+  d.body = to_json(Job{id, 1, Lane::bulk});
+  EXPECT_THROW(handler.handle(d), SandboxError);
+  ASSERT_EQ(sandbox.requests.size(), 1u);
+  EXPECT_EQ(sandbox.requests[0].limits.cpu_shares, 256);
+  EXPECT_DOUBLE_EQ(sandbox.requests[0].limits.cpus, 0.5) << "the weight is not a cap";
+
+  settings.bulk_cpu_shares = 0;  // the operator turned it off
+  grader::JobHandler same(settings, sandbox);
+  EXPECT_THROW(same.handle(d), SandboxError);
+  ASSERT_EQ(sandbox.requests.size(), 2u);
+  EXPECT_EQ(sandbox.requests[1].limits.cpu_shares, 0);
 }
 
 TEST_F(GraderTest, AJobsOwnFaultsAreRequeuedUntilTheLastDeliveryThenMarkedErrorNeverAGrade) {

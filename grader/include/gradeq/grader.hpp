@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "gradeq/amqp.hpp"
@@ -52,6 +53,17 @@ struct Settings {
   double sweep_interval_s = 30;        // the sweeper thread's period; 0: no sweeper
   double sweep_grace_s = 60;           // see pg::SweepPolicy::unpublished_grace
   int interactive_burst = 4;           // see amqp::ConsumerOptions
+  // Workers on top of `concurrency` that take only interactive jobs (and dead letters), so a
+  // student's submission starts at once even while a bulk batch keeps every worker busy.
+  int reserved_interactive = 1;
+  // --cpu-shares of bulk containers (0: the engine's default, 1024, like interactive ones).
+  // Under contention an interactive container gets 1024 / bulk_cpu_shares times the weight of
+  // a bulk one; each stays capped at its spec's cpus whatever its weight.
+  int bulk_cpu_shares = 256;
+  // While an interactive container runs, a bulk job waits up to this long before starting its
+  // own: the engine then starts the student's container without a crowd of bulk ones (0: no
+  // waiting). Bounded, so that a stream of interactive work slows bulk work, never stops it.
+  double bulk_hold_s = 1.0;
   std::string grader_id;               // default: host:pid
 };
 
@@ -77,8 +89,9 @@ class JobHandler {
   // Acks once recorded.
   amqp::Disposition handle_dead(const amqp::Delivery& delivery, pg::DeadLetterRecord* record = nullptr);
 
-  // The container request for a submission (limits clamped to the operator's caps).
-  SandboxRequest make_request(const pg::Work& work) const;
+  // The container request for a submission (limits clamped to the operator's caps; bulk
+  // containers weighted by bulk_cpu_shares).
+  SandboxRequest make_request(const pg::Work& work, Lane lane = Lane::interactive) const;
 
   // How long a claim of a submission of `spec` holds: the container deadline plus the margin.
   std::chrono::milliseconds lease(const Spec& spec) const;
@@ -98,6 +111,9 @@ class JobHandler {
   Settings settings_;
   Sandbox& sandbox_;
   const std::atomic<bool>* stop_;
+  // Interactive containers running now (see Settings::bulk_hold_s); shared by the workers.
+  struct Gate;
+  std::shared_ptr<Gate> interactive_;
 };
 
 // Declares the queues (retrying while the broker is down), runs the sweeper thread, and consumes
