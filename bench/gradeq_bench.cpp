@@ -224,6 +224,7 @@ int pipeline(const Common& common, const PipelineOptions& o) {
       {"tests_per_submission", tests().size()},
       {"graders", o.setup.graders},
       {"concurrency_per_grader", o.setup.concurrency},
+      {"grader_args", o.setup.extra},
       {"prefetch_per_lane", o.setup.prefetch > 0 ? o.setup.prefetch : 2 * o.setup.concurrency},
       {"rounds", o.rounds},
       {"naive_submissions", o.naive_n},
@@ -271,19 +272,33 @@ struct LanesOptions {
   GraderSetup setup;
 };
 
-// Submits probe `i` (student s9xxxx) on the interactive lane and waits for its result: the
-// end-to-end latency (submitted -> result stored).
-double probe(Stack& stack, Workload& workload, int i) {
+// Submits probe `i` (student s9xxxx) on the interactive lane and waits for its result; its
+// timeline (e2e_s: submitted -> result stored).
+Timeline probe(Stack& stack, Workload& workload, int i) {
   const int student = 90000 + i;
-  const long before = stack.done_count();
   stack.submit_one(student_name(student), workload.single(student));
   const auto until = Clock::now() + std::chrono::seconds(300);
   for (;;) {
-    if (auto t = stack.timeline_of(student_name(student))) return t->e2e_s;
+    if (auto t = stack.timeline_of(student_name(student))) return *t;
     if (Clock::now() > until) throw std::runtime_error("probe " + student_name(student) + " not graded in 300 s");
-    (void)before;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+std::vector<double> field(const std::vector<Timeline>& ts, double Timeline::*member) {
+  std::vector<double> out;
+  for (const auto& t : ts) out.push_back(t.*member);
+  return out;
+}
+
+json latency_json(const std::vector<Timeline>& ts) {
+  const auto e2e = field(ts, &Timeline::e2e_s);
+  return {{"p50", r(percentile(e2e, 50))},
+          {"p95", r(percentile(e2e, 95))},
+          {"max", r(percentile(e2e, 100))},
+          {"median_queue_wait", r(median(field(ts, &Timeline::queue_s)))},
+          {"median_container", r(median(field(ts, &Timeline::container_s)))},
+          {"median_tests", r(median(field(ts, &Timeline::tests_s)))}};
 }
 
 int lanes(const Common& common, const LanesOptions& o) {
@@ -292,8 +307,9 @@ int lanes(const Common& common, const LanesOptions& o) {
   stack.start_graders(o.setup);
   const fs::path batch = workload.batch(o.bulk);  // written before anything is timed
   say("lanes: " + std::to_string(o.probes) + " interactive probes on idle graders");
-  std::vector<double> idle, loaded;
-  for (int i = 0; i < o.probes; ++i) idle.push_back(probe(stack, workload, i));
+  std::vector<Timeline> idle_t, loaded_t;
+  for (int i = 0; i < o.probes; ++i) idle_t.push_back(probe(stack, workload, i));
+  const auto idle = field(idle_t, &Timeline::e2e_s);
   say("  idle p50 " + fixed(percentile(idle, 50)) + " s, p95 " + fixed(percentile(idle, 95)) + " s");
 
   say("lanes: " + std::to_string(o.bulk) + " bulk submissions, then " + std::to_string(o.probes) + " probes amid them");
@@ -305,9 +321,10 @@ int lanes(const Common& common, const LanesOptions& o) {
     const long left = stack.db().count(
         "SELECT count(*) FROM gradeq.submissions WHERE lane = 'bulk' AND status IN ('queued', 'running')");
     bulk_left_min = std::min(bulk_left_min, left);
-    loaded.push_back(probe(stack, workload, o.probes + i));
+    loaded_t.push_back(probe(stack, workload, o.probes + i));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+  const auto loaded = field(loaded_t, &Timeline::e2e_s);
   const long bulk_left_end = stack.db().count(
       "SELECT count(*) FROM gradeq.submissions WHERE lane = 'bulk' AND status IN ('queued', 'running')");
   say("  loaded p50 " + fixed(percentile(loaded, 50)) + " s, p95 " + fixed(percentile(loaded, 95)) + " s; bulk left " +
@@ -330,10 +347,11 @@ int lanes(const Common& common, const LanesOptions& o) {
       {"bench", "lanes"},
       {"graders", o.setup.graders},
       {"concurrency_per_grader", o.setup.concurrency},
+      {"grader_args", o.setup.extra},
       {"bulk_submissions", o.bulk},
       {"probes", o.probes},
-      {"idle_latency_s", {{"p50", r(percentile(idle, 50))}, {"p95", r(percentile(idle, 95))}, {"max", r(percentile(idle, 100))}}},
-      {"loaded_latency_s", {{"p50", r(percentile(loaded, 50))}, {"p95", r(percentile(loaded, 95))}, {"max", r(percentile(loaded, 100))}}},
+      {"idle_latency_s", latency_json(idle_t)},
+      {"loaded_latency_s", latency_json(loaded_t)},
       {"ratio_p95", r(ratio)},
       {"bulk_still_waiting_min", bulk_left_min},
       {"all_grades_correct", correct},
@@ -450,7 +468,10 @@ int scale(const Common& common, int n, const std::vector<int>& grader_counts, co
         say("floor at " + std::to_string(workers) + ": " + fixed(floor_at[workers]) + " subs/s");
       }
       Stack stack(workload, fresh_dir(common, "scale-g" + std::to_string(g) + "c" + std::to_string(c)));
-      stack.start_graders({g, c, 0});
+      GraderSetup setup;
+      setup.graders = g;
+      setup.concurrency = c;
+      stack.start_graders(setup);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       const CpuSnapshot before = stack.cpu_snapshot();
       const double t0 = now_epoch_s();
@@ -516,6 +537,7 @@ int main(int argc, char** argv) {
   p->add_option("--graders", po.setup.graders, "gradeq-grader processes")->capture_default_str()->check(CLI::PositiveNumber);
   p->add_option("--concurrency", po.setup.concurrency, "Workers per grader")->capture_default_str()->check(CLI::PositiveNumber);
   p->add_option("--prefetch", po.setup.prefetch, "Deliveries held per lane (0: the grader's default)")->capture_default_str();
+  p->add_option("--grader-arg", po.setup.extra, "An argument for gradeq-grader (repeat it), e.g. --grader-arg=--bulk-hold=0");
   p->add_option("--naive-n", po.naive_n, "Submissions graded the naive way")->capture_default_str()->check(CLI::PositiveNumber);
   p->add_option("--rounds", po.rounds, "Rounds of floor, pipeline and naive; medians are reported")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -527,6 +549,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   l->add_option("--graders", lo.setup.graders, "gradeq-grader processes")->capture_default_str();
   l->add_option("--concurrency", lo.setup.concurrency, "Workers per grader")->capture_default_str();
+  l->add_option("--grader-arg", lo.setup.extra, "An argument for gradeq-grader (repeat it)");
 
   int producer_n = 10000, producer_naive = 100;
   auto* pr = app.add_subcommand("producer", "Store and publish one big batch");

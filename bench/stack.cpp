@@ -76,11 +76,13 @@ CpuSnapshot cpu_snapshot(const std::vector<pid_t>& workers) {
 Stack::Stack(Workload& workload, fs::path log_dir)
     : workload_(workload), log_dir_(std::move(log_dir)), prefix_("gradeq-bench-" + testing::unique_token()) {
   fs::create_directories(log_dir_);
+  poll_ = std::make_unique<pqxx::connection>(db_.url());
   run_producer({"assignment", "add", workload_.spec().string()}, "assignment add");
 }
 
 Stack::~Stack() {
   stop_graders();
+  poll_.reset();  // before the database is dropped
   try {
     amqp::delete_topology(testing::amqp_url(), amqp::Topology{prefix_});
   } catch (const std::exception&) {
@@ -110,6 +112,7 @@ void Stack::start_graders(const GraderSetup& setup) {
                                   "--queue-prefix", prefix_,
                                   "--concurrency", std::to_string(setup.concurrency)};
     if (setup.prefetch > 0) argv.insert(argv.end(), {"--prefetch", std::to_string(setup.prefetch)});
+    argv.insert(argv.end(), setup.extra.begin(), setup.extra.end());
     graders_.push_back(std::make_unique<testing::ChildProcess>(argv, log));
   }
   const auto until = Clock::now() + std::chrono::seconds(60);
@@ -146,7 +149,8 @@ double Stack::submit_one(const std::string& student, const fs::path& file) {
 }
 
 long Stack::done_count() const {
-  return db_.count("SELECT count(*) FROM gradeq.submissions WHERE status IN ('graded', 'error')");
+  pqxx::nontransaction tx(*poll_);
+  return tx.exec1("SELECT count(*) FROM gradeq.submissions WHERE status IN ('graded', 'error')")[0].as<long>();
 }
 
 void Stack::wait_done(long n, std::chrono::seconds timeout) {
@@ -158,20 +162,19 @@ void Stack::wait_done(long n, std::chrono::seconds timeout) {
       throw std::runtime_error("only " + std::to_string(done_count()) + " of " + std::to_string(n) +
                                " submissions done after " + std::to_string(timeout.count()) + " s\n" + logs);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The end time comes from the database (the last result's finished_at), not from here.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
 double Stack::last_result_epoch_s() const {
-  pqxx::connection c(db_.url());
-  pqxx::read_transaction tx(c);
+  pqxx::read_transaction tx(*poll_);
   return tx.exec1("SELECT extract(epoch FROM max(finished_at))::float8 FROM gradeq.grading_runs")[0].as<double>();
 }
 
 std::map<std::string, Grade> Stack::grades() const {
   std::map<std::string, Grade> out;
-  pqxx::connection c(db_.url());
-  pqxx::read_transaction tx(c);
+  pqxx::read_transaction tx(*poll_);
   for (const auto& row : tx.exec("SELECT student, score, coalesce(array_to_string(failed_tests, ','), '')"
                                  "  FROM gradeq.v_results WHERE status = 'graded'")) {
     Grade g;
@@ -193,7 +196,8 @@ const char* const kTimelineQuery =
     "       extract(epoch FROM s.picked_up_at - s.submitted_at)::float8,"
     "       extract(epoch FROM r.started_at - s.picked_up_at)::float8,"
     "       r.container_ms / 1000.0,"
-    "       extract(epoch FROM r.finished_at - r.started_at)::float8 - r.container_ms / 1000.0"
+    "       extract(epoch FROM r.finished_at - r.started_at)::float8 - r.container_ms / 1000.0,"
+    "       (SELECT coalesce(sum(t.duration_ms), 0) FROM gradeq.test_results t WHERE t.run_id = r.id) / 1000.0"
     "  FROM gradeq.submissions s JOIN gradeq.grading_runs r ON r.submission_id = s.id"
     "   AND r.attempt = s.attempt";
 
@@ -206,14 +210,14 @@ Timeline timeline_from(const pqxx::row& row) {
   t.claim_to_container_s = row[4].as<double>();
   t.container_s = row[5].as<double>();
   t.after_container_s = row[6].as<double>();
+  t.tests_s = row[7].as<double>();
   return t;
 }
 
 }  // namespace
 
 std::vector<Timeline> Stack::timelines(const std::string& lane) const {
-  pqxx::connection c(db_.url());
-  pqxx::read_transaction tx(c);
+  pqxx::read_transaction tx(*poll_);
   std::vector<Timeline> out;
   for (const auto& row : tx.exec_params(std::string(kTimelineQuery) + " WHERE $1 = '' OR s.lane = $1", lane)) {
     out.push_back(timeline_from(row));
@@ -222,8 +226,7 @@ std::vector<Timeline> Stack::timelines(const std::string& lane) const {
 }
 
 std::optional<Timeline> Stack::timeline_of(const std::string& student) const {
-  pqxx::connection c(db_.url());
-  pqxx::read_transaction tx(c);
+  pqxx::read_transaction tx(*poll_);
   auto r = tx.exec_params(std::string(kTimelineQuery) + " WHERE s.student = $1", student);
   if (r.empty()) return std::nullopt;
   return timeline_from(r[0]);

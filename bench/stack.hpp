@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/pqxx>
+
 #include "process.hpp"
 #include "support.hpp"
 #include "workload.hpp"
@@ -42,6 +44,7 @@ struct GraderSetup {
   int graders = 1;      // processes
   int concurrency = 4;  // workers per process
   int prefetch = 0;     // 0: the grader's default
+  std::vector<std::string> extra;  // more gradeq-grader arguments, as given
 };
 
 // One submission's timeline, from the database.
@@ -52,6 +55,7 @@ struct Timeline {
   double queue_s = 0;               // submitted_at -> picked up (claimed)
   double claim_to_container_s = 0;  // claimed -> docker run started
   double container_s = 0;           // docker run, start to exit
+  double tests_s = 0;               // of which the tests ran (the runner's wall time per test, summed)
   double after_container_s = 0;     // container exit -> storing transaction began (grading)
 };
 
@@ -96,6 +100,9 @@ class Stack {
   Workload& workload_;
   std::filesystem::path log_dir_;
   testing::TempDatabase db_;
+  // One connection for polling: a new one per poll would cost PostgreSQL a backend start each
+  // time, CPU that the measurement would charge to the pipeline.
+  std::unique_ptr<pqxx::connection> poll_;
   std::string prefix_;
   std::vector<std::unique_ptr<testing::ChildProcess>> graders_;
   int producer_runs_ = 0;
