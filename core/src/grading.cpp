@@ -159,8 +159,10 @@ std::string unusable_report(const TestSpec& t, const wire::StepResult& r, int re
            " times for writing, and the test command opens it once (a second writer)";
   }
   if (r.report_opens == 0) {
-    return "no report: the command exited with code " + std::to_string(r.exit_code) + " without writing " +
-           t.report;
+    // The shell does not exec the command: a signal that killed it shows as the shell's 128+N.
+    std::string how = "exited with code " + std::to_string(r.exit_code);
+    if (r.exit_code > 128 && r.exit_code < 128 + 65) how += " (" + signal_name(r.exit_code - 128) + ")";
+    return "no report: the command " + how + " without writing " + t.report;
   }
   if (r.report_truncated) return "the report is larger than " + std::to_string(report_kb) + " KiB";
   return forged_declaration(r.report_data);

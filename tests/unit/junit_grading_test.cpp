@@ -213,6 +213,10 @@ TEST(JunitGrade, AReportThatCannotBeUsedFailsTheWholeGroupWithTheReason) {
   EXPECT_EQ(g.tests[1].stderr_data, "ERROR: usage: pytest [options]\n");  // kept for staff to see
   EXPECT_EQ(g.tests[1].exit_code, 4);
 
+  r = reported("", 139);
+  r.report_opens = 0;
+  expect_group_failed(grade(spec, run_with(r)), Verdict::runtime_error,
+                      "no report: the command exited with code 139 (SIGSEGV) without writing /tmp/junit/report.xml");
   expect_group_failed(grade(spec, run_with(reported(""))), Verdict::runtime_error, "the report is empty");
   expect_group_failed(grade(spec, run_with(reported(good.substr(0, 700)))), Verdict::runtime_error,
                       "the report is not well-formed XML");
