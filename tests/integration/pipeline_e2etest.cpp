@@ -55,6 +55,7 @@ class PipelineTest : public ::testing::Test {
     gs.queue_prefix = topology_.prefix;
     gs.concurrency = 2;
     gs.grader_id = grader_id_;
+    gs.image_prefix = testing::env_or("GRADEQ_IMAGE_PREFIX", gs.image_prefix);
     stop_ = false;
     grader_ = new std::thread([gs] { grader::run(gs, *sandbox_, stop_); });
   }
@@ -90,6 +91,7 @@ struct Expected {
   double score;
   std::vector<std::string> failed;
   std::map<std::string, std::string> verdicts;  // test -> verdict; only the tests named
+  std::map<std::string, std::string> messages;  // test -> what its message must contain
 };
 
 // The resident set of this process (the grader runs in it), in KiB.
@@ -153,8 +155,9 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
 
     YAML::Node grades = YAML::LoadFile((suite / "grades.yaml").string());
     auto add = [&](const std::string& student, const YAML::Node& g) {
-      Expected e{g["score"].as<double>(), g["failed_tests"].as<std::vector<std::string>>(), {}};
+      Expected e{g["score"].as<double>(), g["failed_tests"].as<std::vector<std::string>>(), {}, {}};
       if (g["verdicts"]) e.verdicts = g["verdicts"].as<std::map<std::string, std::string>>();
+      if (g["messages"]) e.messages = g["messages"].as<std::map<std::string, std::string>>();
       if (hostile) {
         EXPECT_EQ(e.verdicts.size(), stored.spec.tests.size())
             << suite.filename() << "/grades.yaml: " << student << " needs a verdict for every test";
@@ -222,6 +225,24 @@ TEST_F(PipelineTest, SampleSuitesGetTheGradesTheirStaffExpect) {
     }
   }
   EXPECT_GE(checked, 15 * 2);
+  // Why a test failed, where grades.yaml says (a unit-test group's report not believed, ...).
+  std::map<std::string, std::map<std::string, std::string>> messages;  // key -> test -> message
+  {
+    pqxx::connection c(db_->url());
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec(
+             "SELECT v.course || '/' || v.assignment || '/' || v.student, t.test_name, t.message"
+             "  FROM gradeq.test_results t JOIN gradeq.submissions s ON t.run_id = s.latest_run_id"
+             "  JOIN gradeq.v_results v ON v.submission_id = s.id")) {
+      messages[row[0].as<std::string>()][row[1].as<std::string>()] = row[2].as<std::string>();
+    }
+  }
+  for (const auto& [key, e] : expected) {
+    for (const auto& [test, text] : e.messages) {
+      SCOPED_TRACE(key + " test " + test);
+      EXPECT_THAT(messages[key][test], ::testing::HasSubstr(text));
+    }
+  }
   // The wall clock holds, also against a container full of spinning processes.
   for (const auto& [test, ms] : time_limit_ms) {
     // "course/assignment/student/test" -> "course/assignment/test"

@@ -3,8 +3,6 @@
 // or believed. Reports are the real ones of tests/unit/data/junit/.
 #include <signal.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "gradeq/grading.hpp"
+#include "junit_fixture.hpp"
 
 namespace gradeq {
 namespace {
@@ -23,10 +22,9 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(GRADEQ_SOURCE_DIR) + "/tests/unit/data/junit/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text = testing::junit_fixture(name);
+  EXPECT_FALSE(text.empty()) << name;
+  return text;
 }
 
 // pytest-mixed.xml: 10 cases, 5 passed (test_add twice, in two classes), failed test_fail and

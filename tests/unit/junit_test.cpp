@@ -1,8 +1,6 @@
 // JUnit XML reports: the real shapes pytest 7.2, GoogleTest 1.12 and the JUnit 5.9 console
 // launcher write (tests/unit/data/junit/, each made in its runner image under the sandbox's
 // limits), and reports that cannot be used.
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -10,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "gradeq/junit.hpp"
+#include "junit_fixture.hpp"
 
 namespace gradeq::junit {
 
@@ -28,11 +27,9 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(GRADEQ_SOURCE_DIR) + "/tests/unit/data/junit/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  EXPECT_FALSE(text.str().empty()) << name;
-  return text.str();
+  std::string text = testing::junit_fixture(name);
+  EXPECT_FALSE(text.empty()) << name;
+  return text;
 }
 
 // What parse_report says about a report it refuses.
