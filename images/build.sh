@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the runner images: <prefix>python:latest, <prefix>c:latest, <prefix>cpp:latest
+# Builds the runner images: <prefix>python:latest, <prefix>c:latest, <prefix>cpp:latest,
+# <prefix>java:latest
 # (prefix: GRADEQ_IMAGE_PREFIX, default "gradeq-runner-"), each from images/<lang>/Dockerfile on
 # top of debian:bookworm-slim (built first by images/base/build.sh when missing), with the
 # statically linked runner copied to /usr/local/bin/gradeq-runner.
