@@ -604,13 +604,11 @@ class ReportChannel {
     // hang-up between two writers); closed once the step's processes are gone.
     writer_.reset(::openat(dir.get(), name_.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
     if (!writer_.open()) fail("open " + path_ + " for writing");
-    if (::fchmod(reader_.get(), 0200) != 0) fail("chmod " + path_);
     struct stat st;
     if (::fstat(dir.get(), &st) != 0) fail("stat " + folder_);
     folder_ino_ = st.st_ino;
     if (::fstat(reader_.get(), &st) != 0) fail("stat " + path_);
     fifo_ino_ = st.st_ino;
-    // Watches last: nothing the runner did above counts.
     inotify_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (!inotify_.open()) fail("inotify_init1");
     folder_wd_ = ::inotify_add_watch(inotify_.get(), folder_.c_str(),
@@ -625,6 +623,12 @@ class ReportChannel {
                                    IN_OPEN | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF |
                                        IN_MOVE_SELF | IN_DONT_FOLLOW);
     if (fifo_wd_ < 0) fail("inotify_add_watch " + path_);
+    // Write-only from now on: nobody (of the runner's user) can open it for reading any more.
+    // Last, because adding a watch needs read permission; the change it makes is not counted.
+    if (::fchmod(reader_.get(), 0200) != 0) fail("chmod " + path_);
+    collect_events();
+    changes_.clear();
+    opens_ = closes_ = 0;
   }
   ReportChannel(const ReportChannel&) = delete;
   ReportChannel& operator=(const ReportChannel&) = delete;
