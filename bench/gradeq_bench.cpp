@@ -145,6 +145,7 @@ int pipeline(const Common& common, const PipelineOptions& o) {
   Workload workload(common.work);
   Baseline baseline(workload.spec().string());
   const int workers = o.setup.graders * o.setup.concurrency;
+  std::vector<double> sandbox_container;
   std::vector<double> sandbox_rates, floor_rates, naive_rates, pipe_rates, ratio_floor, ratio_naive, floor_container, naive_container;
   std::vector<double> e2e, queue, claim, container, after, rss, grader_cpu, cli_cpu;
   std::vector<json> rounds;
@@ -179,6 +180,7 @@ int pipeline(const Common& common, const PipelineOptions& o) {
 
     all_correct = all_correct && pr.grades_correct && sandbox.failures == 0;
     sandbox_rates.push_back(sandbox.subs_per_s);
+    sandbox_container.insert(sandbox_container.end(), sandbox.container_s.begin(), sandbox.container_s.end());
     baseline_failures += floor.failures + naive.failures;
     if (floor.failures || naive.failures) say("  baseline docker failures: " + floor.first_failure + naive.first_failure);
     floor_rates.push_back(floor.subs_per_s);
@@ -248,6 +250,7 @@ int pipeline(const Common& common, const PipelineOptions& o) {
         {"container_to_store", r(1000 * median(after), 1)}}},
       {"floor_container_median_ms", r(1000 * median(floor_container), 1)},
       {"naive_container_median_ms", r(1000 * median(naive_container), 1)},
+      {"sandbox_container_median_ms", r(1000 * median(sandbox_container), 1)},
       {"cpu_s_per_sub",
        {{"pipeline", cpu_json(pipe_cpu[mid], o.n)},
         {"sandbox", cpu_json(sandbox_cpu[mid], o.n)},
