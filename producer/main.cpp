@@ -103,6 +103,17 @@ int main(int argc, char** argv) {
   book_cmd->add_option("--assignment", assignment, "Only this COURSE/ASSIGNMENT");
   book_cmd->add_option("--batch", batch, "Only this batch");
 
+  std::string report_name;
+  std::string report_format = "table";
+  bool report_list = false;
+  auto* report_cmd = app.add_subcommand("report", "Print a reporting view as a table, CSV or JSON");
+  report_cmd->add_option("NAME", report_name, "The view (see --list)");
+  report_cmd->add_flag("--list", report_list, "List the reports and exit");
+  report_cmd->add_option("--format", report_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  report_cmd->add_option("--course", course, "Only this course");
+  report_cmd->add_option("--assignment", assignment, "Only this ASSIGNMENT (with --course) or COURSE/ASSIGNMENT");
+
   auto* republish_cmd = app.add_subcommand("republish", "Publish jobs again for submissions still queued");
   republish_cmd->add_option("--batch", batch, "Only this batch");
 
@@ -188,6 +199,19 @@ int main(int argc, char** argv) {
       if (!batch.empty()) only_batch = batch;
       pg::Store store(settings.database_url);
       std::cout << producer::format_gradebook(store.gradebook(only_course, only_assignment, only_batch));
+    } else if (*report_cmd) {
+      if (report_list) {
+        std::cout << producer::list_reports();
+        return 0;
+      }
+      if (report_name.empty()) {
+        std::cerr << "gradeq-producer: report: a NAME is required; the reports are:\n"
+                  << producer::list_reports();
+        return 1;
+      }
+      auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional(s); };
+      std::cout << producer::report(settings, report_name, report_format, optional(course),
+                                    optional(assignment));
     } else if (*republish_cmd) {
       std::optional<std::string> only_batch;
       if (!batch.empty()) only_batch = batch;

@@ -282,4 +282,42 @@ std::string format_gradebook(const std::vector<pg::GradebookRow>& rows) {
   return out.str();
 }
 
+std::string list_reports() {
+  std::size_t width = 0;
+  for (const auto& view : pg::report_views()) width = std::max(width, view.name.size());
+  std::string out;
+  for (const auto& view : pg::report_views()) {
+    out += view.name + std::string(width - view.name.size() + 2, ' ') + view.description + "\n";
+  }
+  return out;
+}
+
+std::string report(const Settings& settings, const std::string& name, const std::string& format,
+                   const std::optional<std::string>& course,
+                   const std::optional<std::string>& assignment) {
+  const pg::ReportView* view = pg::find_report_view(name);
+  if (!view) {
+    std::string names;
+    for (const auto& v : pg::report_views()) names += (names.empty() ? "" : ", ") + v.name;
+    throw InputError("no report named \"" + name + "\" (reports: " + names + ")");
+  }
+  auto how = report::format_from_string(format);
+  if (!how) throw InputError("unknown format \"" + format + "\" (table, csv or json)");
+  std::optional<std::string> only_course = course;
+  std::optional<std::string> only_assignment = assignment;
+  if (assignment && assignment->find('/') != std::string::npos) {
+    auto [c, a] = split_assignment(*assignment);
+    if (course && *course != c) {
+      throw InputError("--course " + *course + " and --assignment " + *assignment + " disagree");
+    }
+    only_course = c;
+    only_assignment = a;
+  }
+  if (only_assignment && !view->has_assignment) {
+    throw InputError("report " + view->name + " has no assignment column: use --course only");
+  }
+  pg::Store store(settings.database_url);
+  return report::format(store.report(*view, only_course, only_assignment), *how);
+}
+
 }  // namespace gradeq::producer

@@ -77,7 +77,7 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, MigrationsAreRecordedAndIdempotent) {
   EXPECT_THAT(pg::migrate(db.url(), GRADEQ_SOURCE_DIR "/migrations"), IsEmpty());
-  EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), 2);
+  EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), 3);
 }
 
 TEST_F(StoreTest, ConcurrentMigrationsWaitForEachOther) {

@@ -119,7 +119,66 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
 }
 
+// PostgreSQL type OIDs (pg_type.h) of the columns reports show as numbers, booleans or arrays.
+report::Kind kind_of(pqxx::oid type) {
+  switch (type) {
+    case 16:  // bool
+      return report::Kind::boolean;
+    case 20: case 21: case 23: case 26: case 700: case 701: case 1700:  // int8 int2 int4 oid float4 float8 numeric
+      return report::Kind::number;
+    case 1005: case 1007: case 1016: case 1021: case 1022: case 1231:  // their arrays
+      return report::Kind::number_array;
+    case 1009: case 1015: case 1000: case 2951: case 1182: case 1185:  // text varchar bool uuid date timestamptz arrays
+      return report::Kind::text_array;
+    default:
+      return report::Kind::text;
+  }
+}
+
+std::vector<std::optional<std::string>> array_items(const pqxx::field& f) {
+  std::vector<std::optional<std::string>> out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out.emplace_back(item.second);
+    if (item.first == pqxx::array_parser::null_value) out.emplace_back(std::nullopt);
+  }
+  return out;
+}
+
 }  // namespace
+
+const std::vector<ReportView>& report_views() {
+  static const std::vector<ReportView> views = {
+      {"results", "v_results", "one row per submission: status, score, failed tests", true,
+       "course, assignment, student, graded_at NULLS LAST, submission_id"},
+      {"test_results", "v_test_results", "one row per test of each submission's latest grading", true,
+       "course, assignment, student, submission_id, ordinal"},
+      {"gradebook", "v_gradebook", "latest graded score per course, assignment and student", true,
+       "course, assignment, student"},
+      {"test_pass_rates", "v_test_pass_rates", "per test: how many submissions pass it", true,
+       "course, assignment, ordinal, test_name"},
+      {"test_times", "v_test_times", "per test: wall time percentiles in ms", true,
+       "course, assignment, ordinal, test_name"},
+      {"students_at_risk", "v_students_at_risk",
+       "students missing an assignment, failing it (< 50%), or whose submission errored", true,
+       "course, assignment, reason, student"},
+      {"grading_latency", "v_grading_latency",
+       "per assignment and lane: wait, run and total time percentiles in s", true,
+       "course, assignment, lane"},
+      {"queue_health", "v_queue_health",
+       "per course and lane: queued, running, oldest wait, unpublished jobs, errors, dead letters",
+       false, "course, lane"},
+  };
+  return views;
+}
+
+const ReportView* find_report_view(const std::string& name) {
+  for (const auto& view : report_views()) {
+    if (name == view.name || name == view.view) return &view;
+  }
+  return nullptr;
+}
 
 std::vector<std::string> migrate(const std::string& url, const std::string& migrations_dir) {
   std::vector<std::pair<int, fs::path>> files;
@@ -382,6 +441,49 @@ std::vector<GradebookRow> Store::gradebook(const std::optional<std::string>& cou
       rows.push_back(std::move(g));
     }
     return rows;
+  });
+}
+
+report::Table Store::report(const ReportView& view, const std::optional<std::string>& course,
+                             const std::optional<std::string>& assignment) {
+  // view.view and view.order_by come from report_views(), never from the caller.
+  std::string sql = "SELECT * FROM gradeq." + view.view;
+  std::vector<std::string> values;
+  for (const auto& [column, value] : {std::pair{"course", &course}, std::pair{"assignment", &assignment}}) {
+    if (!*value) continue;
+    values.push_back(**value);
+    sql += (values.size() == 1 ? " WHERE " : " AND ") + std::string(column) + " = $" +
+           std::to_string(values.size());
+  }
+  sql += " ORDER BY " + view.order_by;
+  return impl_->run("report", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    tx.exec("SET LOCAL TimeZone = 'UTC'");
+    tx.exec("SET LOCAL DateStyle = 'ISO, YMD'");
+    pqxx::result rows = values.empty()      ? tx.exec(sql)
+                        : values.size() == 1 ? tx.exec_params(sql, values[0])
+                                             : tx.exec_params(sql, values[0], values[1]);
+    report::Table table;
+    for (pqxx::row::size_type i = 0; i < rows.columns(); ++i) {
+      table.columns.push_back({rows.column_name(i), kind_of(rows.column_type(i))});
+    }
+    table.rows.reserve(rows.size());
+    for (const auto& row : rows) {
+      std::vector<report::Cell> cells(table.columns.size());
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        const auto& field = row[static_cast<pqxx::row::size_type>(i)];
+        if (field.is_null()) continue;
+        cells[i].null = false;
+        auto kind = table.columns[i].kind;
+        if (kind == report::Kind::text_array || kind == report::Kind::number_array) {
+          cells[i].items = array_items(field);
+        } else {
+          cells[i].text = field.c_str();
+        }
+      }
+      table.rows.push_back(std::move(cells));
+    }
+    return table;
   });
 }
 

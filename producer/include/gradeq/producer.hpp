@@ -84,4 +84,15 @@ std::optional<pg::BatchProgress> wait_batch(
 // The gradebook as a text table (student, assignment, score, failed tests).
 std::string format_gradebook(const std::vector<pg::GradebookRow>& rows);
 
+// The reporting views, one per line: name and what it shows (`report --list`).
+std::string list_reports();
+
+// `report NAME`: a reporting view (by name, with or without "v_") as a table, CSV or JSON,
+// optionally of one course and one assignment ("ASSIGNMENT" with `course`, or
+// "COURSE/ASSIGNMENT"). InputError for an unknown name or format, or an assignment filter on a
+// view without assignments.
+std::string report(const Settings& settings, const std::string& name, const std::string& format,
+                   const std::optional<std::string>& course,
+                   const std::optional<std::string>& assignment);
+
 }  // namespace gradeq::producer

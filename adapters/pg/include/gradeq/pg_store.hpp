@@ -16,6 +16,7 @@
 
 #include "gradeq/grading.hpp"
 #include "gradeq/job.hpp"
+#include "gradeq/report_table.hpp"
 #include "gradeq/spec.hpp"
 #include "gradeq/wire.hpp"
 
@@ -147,6 +148,20 @@ struct ResultTimes {
   std::int64_t container_ms = 0;
 };
 
+// A reporting view `gradeq-producer report NAME` prints (README "SQL reporting").
+struct ReportView {
+  std::string name;         // the report's name: the view's without "v_"
+  std::string view;         // gradeq.<view>
+  std::string description;
+  bool has_assignment = true;  // has an `assignment` column (every view has `course`)
+  std::string order_by;        // the rows' order
+};
+
+// Every reporting view, in the README's order.
+const std::vector<ReportView>& report_views();
+// By name, with or without the "v_"; nullptr when there is none.
+const ReportView* find_report_view(const std::string& name);
+
 class Store {
  public:
   explicit Store(std::string url);
@@ -171,6 +186,12 @@ class Store {
   std::vector<GradebookRow> gradebook(const std::optional<std::string>& course,
                                       const std::optional<std::string>& assignment,
                                       const std::optional<std::string>& batch_id);
+
+  // The rows of a reporting view, optionally of one course and assignment, in the view's order,
+  // read in a read-only transaction with times in UTC. Only the view is read: a reporting or
+  // course staff role's connection suffices (and sees what row-level security lets it).
+  report::Table report(const ReportView& view, const std::optional<std::string>& course,
+                       const std::optional<std::string>& assignment);
 
   // Jobs of submissions still `queued` (of one batch, or all), for republishing.
   std::vector<Job> queued_jobs(const std::optional<std::string>& batch_id);
