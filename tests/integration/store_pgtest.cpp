@@ -191,6 +191,30 @@ TEST_F(StoreTest, ResultIsStoredOnceAndTheViewsShowIt) {
   EXPECT_EQ(book[0].as<std::string>(), "dave");
 }
 
+// Scores and points are stored as the shortest decimal that reads back as the same double:
+// staff and LMS exports see 0.1 and 4.1, not 0.10000000000000001.
+TEST_F(StoreTest, FractionalPointsAreStoredAsTheirShortestDecimal) {
+  auto v = add_echo();
+  std::string id = submit(v, "frac");
+  pg::Work work;
+  ASSERT_EQ(store.claim({id, 1, Lane::interactive}, work), pg::Claim::claimed);
+  GradeResult r = result_with_two_failed();
+  r.score = 0.1 + 0.2;  // 0.30000000000000004: a sum of spread points
+  r.max_score = 4.1;
+  r.tests[0].points = 0.1;
+  r.tests[0].max_points = 1.0 / 3.0;
+  ASSERT_TRUE(store.store_result({id, 1, Lane::interactive}, r, {std::chrono::system_clock::now(), 1}, "test", 8192));
+  pqxx::connection c(db.url());
+  pqxx::read_transaction tx(c);
+  auto run = tx.exec1("SELECT score::text, max_score::text FROM gradeq.v_results WHERE submission_id = '" + id + "'");
+  EXPECT_EQ(run[0].as<std::string>(), "0.30000000000000004") << "the double's own value, no more digits";
+  EXPECT_EQ(run[1].as<std::string>(), "4.1");
+  auto t = tx.exec1("SELECT points::text, max_points::text FROM gradeq.test_results WHERE ordinal = 0");
+  EXPECT_EQ(t[0].as<std::string>(), "0.1");
+  EXPECT_EQ(t[1].as<std::string>(), "0.3333333333333333");
+  EXPECT_EQ(tx.exec1("SELECT max_score::text FROM gradeq.assignment_versions")[0].as<std::string>(), "4");
+}
+
 TEST_F(StoreTest, StoredOutputIsCappedWithAVisibleMarker) {
   auto v = add_echo();
   std::string id = submit(v, "erin");

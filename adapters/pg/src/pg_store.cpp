@@ -1,6 +1,7 @@
 #include "gradeq/pg_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -79,6 +80,14 @@ std::string quoted_array_literal(const std::vector<std::string>& items) {
     out += '"';
   }
   return out + "}";
+}
+
+// A double as the shortest text that reads back as the same double ("0.1", not libpqxx's
+// "0.10000000000000001"): what numeric columns store and staff then see in the views.
+std::string numeric_text(double x) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
 }
 
 // Lowercase hex of raw bytes (decode(x, 'hex') in SQL).
@@ -298,7 +307,7 @@ StoredAssignment Store::add_assignment(const Spec& spec, const std::string& sour
         "        encode(sha256(convert_to($2::text, 'UTF8')), 'hex'), $4"
         "   FROM gradeq.assignment_versions WHERE assignment_id = $1"
         " RETURNING id, version",
-        out.assignment_id, normalized, storable_text(source_yaml, 1 << 20), spec.max_score());
+        out.assignment_id, normalized, storable_text(source_yaml, 1 << 20), numeric_text(spec.max_score()));
     out.version_id = v[0].as<std::int64_t>();
     out.version = v[1].as<int>();
     out.new_version = true;
@@ -607,9 +616,9 @@ bool Store::store_result(const Job& job, const GradeResult& result, const Result
     auto run = tx.exec_params(
         "INSERT INTO gradeq.grading_runs (submission_id, attempt, score, max_score, compile_ok,"
         "  compile_output, container_ms, grader, started_at)"
-        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision))"
+        " VALUES ($1::uuid, $2, $3::numeric, $4::numeric, $5, $6, $7, $8, to_timestamp($9::double precision))"
         " ON CONFLICT (submission_id, attempt) DO NOTHING RETURNING id",
-        job.submission_id, job.attempt, result.score, result.max_score, result.compile_ok,
+        job.submission_id, job.attempt, numeric_text(result.score), numeric_text(result.max_score), result.compile_ok,
         storable_text(result.compile_output, stored_output_cap), times.container_ms, grader,
         iso_time(times.started));
     if (run.empty()) return false;
@@ -619,8 +628,8 @@ bool Store::store_result(const Job& job, const GradeResult& result, const Result
       tx.exec_params(
           "INSERT INTO gradeq.test_results (run_id, ordinal, test_name, verdict, points, max_points,"
           "  duration_ms, exit_code, term_signal, hidden, message, stdout, stderr)"
-          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-          run_id, ordinal++, t.name, to_string(t.verdict), t.points, t.max_points, t.duration_ms,
+          " VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7, $8, $9, $10, $11, $12, $13)",
+          run_id, ordinal++, t.name, to_string(t.verdict), numeric_text(t.points), numeric_text(t.max_points), t.duration_ms,
           t.exit_code, t.term_signal, t.hidden, storable_text(t.message, 4096),
           storable_text(t.stdout_data, stored_output_cap),
           storable_text(t.stderr_data, stored_output_cap));
