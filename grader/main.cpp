@@ -2,7 +2,10 @@
 //
 // Runs until SIGTERM or SIGINT, then finishes the jobs in hand, acks them and exits 0.
 // Exit codes: 0 stopped cleanly; 1 bad configuration; 2 a system fault it could not recover from.
+// --health: 0 healthy, 2 not (one line on stdout says why).
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +13,7 @@
 
 #include "gradeq/docker_sandbox.hpp"
 #include "gradeq/grader.hpp"
+#include "gradeq/log.hpp"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -68,6 +72,18 @@ int main(int argc, char** argv) {
   app.add_option("--lease-margin", s.lease_margin_s,
                  "Seconds added to a job's container deadline before it counts as lost")
       ->envname("GRADEQ_LEASE_MARGIN_S")->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--metrics-port", s.metrics_port, "Serve GET /metrics and /healthz on this port; 0: off")
+      ->envname("GRADEQ_METRICS_PORT")->check(CLI::Range(0, 65535));
+  app.add_option("--metrics-address", s.metrics_address,
+                 "Address the metrics port listens on (0.0.0.0 in a container, for the scraper to reach it)")
+      ->envname("GRADEQ_METRICS_ADDRESS");
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "Log lines as text, or as one JSON object each")
+      ->envname("GRADEQ_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}));
+  bool health = false;
+  app.add_flag("--health", health,
+               "Probe: exit 0 if healthy, else 2 with the reason (asks the running grader's /healthz when a"
+               " metrics port is set; else checks PostgreSQL, RabbitMQ and the Docker engine)");
   bool show_config = false;
   app.add_flag("--show-config", show_config, "Print the effective settings and exit");
   CLI11_PARSE(app, argc, argv);
@@ -76,8 +92,18 @@ int main(int argc, char** argv) {
     std::cout << "amqp queue prefix = " << s.queue_prefix << "\nimage prefix = " << s.image_prefix
               << "\nconcurrency = " << s.concurrency << "\nmax_memory_mb = " << s.max_memory_mb
               << "\nmax_cpus = " << s.max_cpus << "\nnetwork = " << (s.allow_network ? "on" : "off")
-              << "\nruntime = " << (s.runtime.empty() ? "(engine default)" : s.runtime) << "\n";
+              << "\nruntime = " << (s.runtime.empty() ? "(engine default)" : s.runtime)
+              << "\nmetrics = " << (s.metrics_port ? s.metrics_address + ":" + std::to_string(s.metrics_port) : "off")
+              << "\nlog format = " << log_format << "\n";
     return 0;
+  }
+
+  if (health) {  // bounded: a probe answers within a few seconds whatever hangs
+    DockerSandbox sandbox(s.docker);
+    const std::string why = grader::check_health(s, sandbox, std::chrono::seconds(3));
+    if (why.empty()) std::cout << "ok" << std::endl;
+    else std::cout << "unhealthy: " << why << std::endl;
+    std::_Exit(why.empty() ? 0 : 2);  // a check left hanging must not hold the exit
   }
 
   try {  // a runtime name docker would misread is a configuration error, not a job's fault
@@ -93,7 +119,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  log::use_format(log_format);
   try {
     DockerSandbox sandbox(s.docker);
     if (s.grader_id.empty()) s.grader_id = grader::default_grader_id();

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <memory>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -15,6 +17,7 @@
 
 #include "gradeq/dispatch.hpp"
 #include "gradeq/grading.hpp"
+#include "gradeq/metrics_http.hpp"
 
 namespace gradeq::grader {
 
@@ -34,7 +37,91 @@ std::string short_random() {
   return s;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// The lane a delivery came from, by its queue's name (for messages that do not parse).
+std::string lane_of_queue(const std::string& queue) {
+  auto ends = [&](const std::string& suffix) {
+    return queue.size() >= suffix.size() && queue.compare(queue.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends(".interactive")) return "interactive";
+  if (ends(".bulk")) return "bulk";
+  return "unknown";
+}
+
+// Counts a worker as busy (or waiting) for as long as it lives.
+class GaugeHold {
+ public:
+  explicit GaugeHold(metrics::Gauge& g) : gauge_(g) { gauge_.inc(); }
+  ~GaugeHold() { gauge_.dec(); }
+  GaugeHold(const GaugeHold&) = delete;
+  GaugeHold& operator=(const GaugeHold&) = delete;
+
+ private:
+  metrics::Gauge& gauge_;
+};
+
 }  // namespace
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::graded: return "graded";
+    case Outcome::duplicate: return "duplicate";
+    case Outcome::superseded: return "superseded";
+    case Outcome::poison: return "poison";
+    case Outcome::gave_up: return "gave_up";
+    case Outcome::dead_letter: return "dead_letter";
+  }
+  return "unknown";
+}
+
+Metrics::Metrics(metrics::Registry& r)
+    : jobs(r.counter("gradeq_grader_jobs_total",
+                     "Deliveries handled and settled, by outcome and lane (requeued ones are in errors)",
+                     {"outcome", "lane"})),
+      errors(r.counter("gradeq_grader_errors_total",
+                       "System faults by kind: job_fault (requeued), database_outage and engine_outage (waits"
+                       " begun), dead_letter (recorded)",
+                       {"kind"})),
+      job_seconds(r.histogram("gradeq_grader_job_duration_seconds",
+                              "Seconds from a job's claim to its result stored", {"lane"},
+                              metrics::duration_buckets())),
+      container_seconds(r.histogram("gradeq_grader_container_duration_seconds",
+                                    "Seconds of a grading container from docker run to its exit, start-up included",
+                                    {"lane"}, metrics::duration_buckets())),
+      queue_lag_seconds(r.histogram("gradeq_grader_queue_lag_seconds",
+                                    "Seconds from a job queued (its outbox row) to its claim by a grader", {"lane"},
+                                    metrics::duration_buckets())),
+      busy(r.gauge("gradeq_grader_workers_busy", "Workers handling a delivery now").with({})),
+      waiting(r.gauge("gradeq_grader_outage_waiting", "Workers waiting out an outage now, by dependency",
+                      {"dependency"})) {
+  r.gauge("gradeq_grader_build_info", "The grader's version", {"version"}).with({GRADEQ_VERSION}).set(1);
+  // Every series present from the start: rate() and alerts see a 0, not a gap.
+  for (const char* lane : {"interactive", "bulk"}) {
+    for (const char* o : {"graded", "duplicate", "superseded", "poison", "gave_up", "dead_letter"}) {
+      jobs.with({o, lane});
+    }
+    job_seconds.with({lane});
+    container_seconds.with({lane});
+    queue_lag_seconds.with({lane});
+  }
+  for (const char* kind : {"job_fault", "database_outage", "engine_outage", "dead_letter"}) errors.with({kind});
+  waiting.with({"database"});
+  waiting.with({"engine"});
+}
+
+std::string Metrics::health() const {
+  const auto db = waiting.with({"database"}).value();
+  const auto engine = waiting.with({"engine"}).value();
+  if (db > 0) return "database unavailable: " + std::to_string(static_cast<int>(db)) + " worker(s) waiting for it";
+  if (engine > 0) {
+    return "docker engine unavailable: " + std::to_string(static_cast<int>(engine)) + " worker(s) waiting for it";
+  }
+  if (broker_down.load()) return "broker unreachable: the queues cannot be declared";
+  return "";
+}
 
 struct JobHandler::Gate {
   std::mutex mutex;
@@ -68,8 +155,14 @@ struct JobHandler::Gate {
   }
 };
 
-JobHandler::JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop)
+JobHandler::JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop,
+                       metrics::Registry* registry)
     : settings_(std::move(settings)), sandbox_(sandbox), stop_(stop), interactive_(std::make_shared<Gate>()) {
+  if (!registry) {
+    own_registry_ = std::make_shared<metrics::Registry>();
+    registry = own_registry_.get();
+  }
+  metrics_ = std::make_shared<Metrics>(*registry);
   if (settings_.grader_id.empty()) settings_.grader_id = default_grader_id();
 }
 
@@ -102,6 +195,7 @@ auto JobHandler::with_database(const char* what, F&& body)
   std::chrono::milliseconds backoff = kFirstBackoff;
   auto outage_began = std::chrono::steady_clock::now();
   bool waiting = false;
+  std::optional<GaugeHold> held;
   for (;;) {
     try {
       auto result = body(store());
@@ -117,6 +211,8 @@ auto JobHandler::with_database(const char* what, F&& body)
         spdlog::warn("database unavailable ({}), waiting for it: {}", what, e.what());
         outage_began = std::chrono::steady_clock::now();
         waiting = true;
+        metrics_->errors.with({"database_outage"}).inc();
+        held.emplace(metrics_->waiting.with({"database"}));
       }
       nap(backoff, stop_);
       backoff = std::min(backoff * 2, kMaxBackoff);
@@ -126,6 +222,8 @@ auto JobHandler::with_database(const char* what, F&& body)
 
 void JobHandler::wait_for_engine(const std::string& fault) {
   spdlog::warn("the sandbox engine does not answer ({}); waiting for it", fault);
+  metrics_->errors.with({"engine_outage"}).inc();
+  GaugeHold held(metrics_->waiting.with({"engine"}));
   const auto began = std::chrono::steady_clock::now();
   std::chrono::milliseconds backoff = kFirstBackoff;
   while (!sandbox_.available()) {
@@ -183,6 +281,7 @@ amqp::Disposition JobHandler::job_fault(const Job& job, std::uint32_t delivery_c
   if (delivery_count < limit) {
     spdlog::warn("submission={} attempt={} system fault on delivery {}/{}, requeued: {}",
                  job.submission_id, job.attempt, delivery_count + 1, limit + 1, fault);
+    metrics_->errors.with({"job_fault"}).inc();
     throw SandboxError(fault);
   }
   spdlog::error("submission={} attempt={} giving up after {} deliveries: {}", job.submission_id,
@@ -203,6 +302,18 @@ amqp::Disposition JobHandler::handle(const std::string& body, Outcome* outcome) 
 }
 
 amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* outcome) {
+  GaugeHold busy(metrics_->busy);
+  Outcome got = Outcome::graded;
+  std::string lane = lane_of_queue(delivery.queue);
+  // Counted once settled (ack or reject); a requeue (throw) is counted in errors where it happens.
+  auto d = handle_job(delivery, got, lane);
+  metrics_->jobs.with({to_string(got), lane}).inc();
+  if (outcome) *outcome = got;
+  return d;
+}
+
+amqp::Disposition JobHandler::handle_job(const amqp::Delivery& delivery, Outcome& got, std::string& lane) {
+  Outcome* outcome = &got;
   Job job;
   try {
     job = job_from_json(delivery.body);
@@ -212,6 +323,8 @@ amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* ou
     return amqp::Disposition::reject;
   }
 
+  lane = to_string(job.lane);
+  const auto claimed_at = std::chrono::steady_clock::now();
   pg::Work work;
   pg::Claim claim;
   try {
@@ -245,6 +358,7 @@ amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* ou
       if (outcome) *outcome = Outcome::duplicate;
       return amqp::Disposition::ack;
     case pg::Claim::claimed:
+      metrics_->queue_lag_seconds.with({lane}).observe(work.queued_s);
       break;
   }
 
@@ -267,6 +381,7 @@ amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* ou
       wait_for_engine(e.what());  // an outage: not this job's fault, and not counted
     }
   }
+  metrics_->container_seconds.with({lane}).observe(static_cast<double>(ran.container_ms) / 1000.0);
   pg::ResultTimes times{started, ran.container_ms};
   bool stored = with_database("store result", [&](pg::Store& s) {
     return s.store_result(job, result, times, settings_.grader_id, settings_.stored_output_cap);
@@ -274,12 +389,14 @@ amqp::Disposition JobHandler::handle(const amqp::Delivery& delivery, Outcome* ou
   spdlog::info("submission={} attempt={} student={} score={}/{} failed={} container_ms={}{}",
                job.submission_id, job.attempt, work.student, result.score, result.max_score,
                result.failed_tests.size(), ran.container_ms, stored ? "" : " (duplicate, not stored)");
+  metrics_->job_seconds.with({lane}).observe(seconds_since(claimed_at));
   if (outcome) *outcome = stored ? Outcome::graded : Outcome::duplicate;
   return amqp::Disposition::ack;
 }
 
 amqp::Disposition JobHandler::handle_dead(const amqp::Delivery& delivery,
                                           pg::DeadLetterRecord* record) {
+  GaugeHold busy(metrics_->busy);
   pg::DeadLetter letter;
   letter.body = delivery.body;
   letter.queue = delivery.death ? delivery.death->queue : delivery.queue;
@@ -306,6 +423,9 @@ amqp::Disposition JobHandler::handle_dead(const amqp::Delivery& delivery,
   auto r = with_database("record dead letter", [&](pg::Store& s) {
     return s.record_dead_letter(letter, settings_.delivery_limit);
   });
+  // Every settled dead-queue delivery, by the lane it died in; a revived one is counted too.
+  metrics_->jobs.with({"dead_letter", lane_of_queue(letter.queue)}).inc();
+  if (r.recorded) metrics_->errors.with({"dead_letter"}).inc();
   if (r.revive) {
     // Given back more than failed: a new message, with a fresh delivery count. If publishing
     // fails, the dead letter is requeued and decided again (recorded once).
@@ -362,14 +482,71 @@ void sweeper(const Settings& settings, const std::atomic<bool>& stop) {
 
 }  // namespace
 
+std::string check_health(const Settings& settings, Sandbox& sandbox, std::chrono::milliseconds timeout) {
+  if (settings.metrics_port > 0) {
+    const std::string host = settings.metrics_address == "0.0.0.0" || settings.metrics_address == "::"
+                                 ? "127.0.0.1" : settings.metrics_address;
+    auto a = metrics::http_get(host, settings.metrics_port, "/healthz", timeout);
+    if (a.status == 200) return "";
+    std::string why = a.status ? a.body : "no answer (" + a.error + ")";
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return "grader at " + host + ":" + std::to_string(settings.metrics_port) + ": " + why;
+  }
+  // The checks run at once, each on a detached thread: one that hangs is left behind, and the
+  // caller exits right after (std::_Exit: `sandbox` must outlive a check left behind).
+  auto check = [](std::function<void()> f) {
+    auto promise = std::make_shared<std::promise<std::string>>();
+    auto answer = promise->get_future();
+    std::thread([promise, f = std::move(f)] {
+      try {
+        f();
+        promise->set_value("");
+      } catch (const std::exception& e) {
+        promise->set_value(e.what());
+      }
+    }).detach();
+    return answer;
+  };
+  const std::string url = settings.database_url, amqp_url = settings.amqp_url;
+  const std::string queue = amqp::Topology{settings.queue_prefix}.interactive();
+  std::vector<std::pair<std::string, std::future<std::string>>> checks;
+  checks.emplace_back("database", check([url] { pg::Store(url).queued_jobs(std::string("00000000-0000-0000-0000-000000000000")); }));
+  checks.emplace_back("broker", check([amqp_url, queue] { amqp::queue_depth(amqp_url, queue); }));
+  checks.emplace_back("docker engine", check([&sandbox] {
+    if (!sandbox.available()) throw std::runtime_error("does not answer");
+  }));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto& [what, result] : checks) {
+    if (result.wait_until(deadline) != std::future_status::ready) {
+      return what + ": no answer within " + std::to_string(timeout.count()) + " ms";
+    }
+    std::string why = result.get();
+    if (!why.empty()) {
+      for (auto& c : why) if (c == '\n') c = ' ';
+      return what + ": " + why;
+    }
+  }
+  return "";
+}
+
 void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& stop) {
   amqp::Topology topology{settings.queue_prefix};
-  JobHandler handler(settings, sandbox, &stop);
+  metrics::Registry registry;
+  JobHandler handler(settings, sandbox, &stop, &registry);
+  std::unique_ptr<metrics::Server> server;
+  if (settings.metrics_port > 0) {
+    Metrics* m = &handler.metrics();
+    server = std::make_unique<metrics::Server>(registry, [m] { return m->health(); }, settings.metrics_address,
+                                               settings.metrics_port);
+    spdlog::info("metrics on http://{}:{}/metrics", settings.metrics_address, server->port());
+  }
   for (std::chrono::milliseconds backoff{500};;) {
     try {
       amqp::declare_topology(settings.amqp_url, topology, settings.delivery_limit);
+      handler.metrics().broker_down = false;
       break;
     } catch (const amqp::AmqpError& e) {
+      handler.metrics().broker_down = true;
       if (stop.load()) return;
       spdlog::warn("cannot declare the queues ({}); retrying in {} ms", e.what(), backoff.count());
       nap(backoff, &stop);
@@ -400,6 +577,7 @@ void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& st
   if (!sandbox.drain(std::chrono::seconds(30))) {
     spdlog::warn("some containers were still being removed by the engine at exit");
   }
+  if (server) server->stop();
   spdlog::info("grader stopped");
 }
 

@@ -105,3 +105,39 @@ TEST(Metrics, ConcurrentUpdatesAreNotLost) {
   EXPECT_EQ(h.bucket_counts()[0], static_cast<std::uint64_t>(kThreads) * kEach / 2);
   EXPECT_DOUBLE_EQ(h.sum(), kThreads * (kEach / 2) * 1.25);
 }
+
+// JSON log lines (gradeq/log.hpp): one valid object a line, the submission as a field.
+#include <nlohmann/json.hpp>
+#include <spdlog/details/log_msg.h>
+
+#include "gradeq/log.hpp"
+
+namespace {
+nlohmann::json json_line(const std::string& text, spdlog::level::level_enum level = spdlog::level::warn) {
+  auto f = gradeq::log::json_formatter();
+  spdlog::details::log_msg msg("", level, text);
+  spdlog::memory_buf_t buf;
+  f->format(msg, buf);
+  std::string out(buf.data(), buf.size());
+  EXPECT_EQ(out.find('\n'), out.size() - 1) << out;  // one line
+  return nlohmann::json::parse(out);
+}
+}  // namespace
+
+TEST(JsonLog, SubmissionAndAttemptBecomeFields) {
+  auto j = json_line("submission=0b6e8a4e-1f1c-4c44-9d2a-3f5b6c7d8e9f attempt=2 system fault on delivery 1/6, requeued: x");
+  EXPECT_EQ(j["level"], "warning");
+  EXPECT_EQ(j["submission_id"], "0b6e8a4e-1f1c-4c44-9d2a-3f5b6c7d8e9f");
+  EXPECT_EQ(j["attempt"], 2);
+  EXPECT_EQ(j["message"], "submission=0b6e8a4e-1f1c-4c44-9d2a-3f5b6c7d8e9f attempt=2 system fault on delivery 1/6, requeued: x");
+  EXPECT_EQ(j["time"].get<std::string>().back(), 'Z');
+  auto dead = json_line("dead letter from q (rejected): r; submission 0b6e8a4e-1f1c-4c44-9d2a-3f5b6c7d8e9f marked error");
+  EXPECT_EQ(dead["submission_id"], "0b6e8a4e-1f1c-4c44-9d2a-3f5b6c7d8e9f");
+  EXPECT_FALSE(json_line("grader stopped", spdlog::level::info).contains("submission_id"));
+}
+
+TEST(JsonLog, AnyMessageIsValidJson) {
+  const std::string nasty = std::string("quote \" backslash \\ newline \n tab \t nul ") + '\0' + " bad utf8 \xff\xfe end";
+  auto j = json_line(nasty);
+  EXPECT_NE(j["message"].get<std::string>().find("quote \" backslash \\ newline \n"), std::string::npos);
+}

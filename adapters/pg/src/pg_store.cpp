@@ -577,7 +577,9 @@ Claim Store::claim(const Job& job, Work& work,
     auto r = tx.exec_params(
         "SELECT s.attempt, s.status, s.student, v.spec::text,"
         "       EXISTS (SELECT 1 FROM gradeq.grading_runs g"
-        "                WHERE g.submission_id = s.id AND g.attempt = $2)"
+        "                WHERE g.submission_id = s.id AND g.attempt = $2),"
+        "       extract(epoch FROM now() - COALESCE((SELECT j.created_at FROM gradeq.jobs j"
+        "         WHERE j.submission_id = s.id AND j.attempt = $2), s.submitted_at))::double precision"
         "  FROM gradeq.submissions s"
         "  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
         " WHERE s.id = $1::uuid FOR UPDATE OF s",
@@ -588,6 +590,7 @@ Claim Store::claim(const Job& job, Work& work,
     work.submission_id = job.submission_id;
     work.attempt = job.attempt;
     work.student = r[0][2].as<std::string>();
+    work.queued_s = r[0][5].as<double>();
     work.spec = spec_from_json(json::parse(r[0][3].as<std::string>()));
     work.files.clear();
     auto files = tx.exec_params(

@@ -26,6 +26,7 @@
 
 #include "gradeq/amqp.hpp"
 #include "gradeq/job.hpp"
+#include "gradeq/metrics.hpp"
 #include "gradeq/pg_store.hpp"
 #include "gradeq/sandbox.hpp"
 
@@ -65,6 +66,9 @@ struct Settings {
   // waiting). Bounded, so that a stream of interactive work slows bulk work, never stops it.
   double bulk_hold_s = 1.0;
   std::string grader_id;               // default: host:pid
+  // GET /metrics and /healthz on metrics_address:metrics_port (0: no endpoint).
+  int metrics_port = 0;
+  std::string metrics_address = "127.0.0.1";
 };
 
 // host:pid, the label that tells which grader a container belongs to.
@@ -72,12 +76,34 @@ std::string default_grader_id();
 
 // What a handled job came to (for logs, metrics and tests).
 enum class Outcome { graded, duplicate, superseded, poison, gave_up, dead_letter };
+const char* to_string(Outcome outcome);
+
+// The grader's metrics (README "Metrics"), registered in one registry, updated by JobHandler.
+struct Metrics {
+  explicit Metrics(metrics::Registry& registry);
+  metrics::Family<metrics::Counter>& jobs;                // {outcome, lane}
+  metrics::Family<metrics::Counter>& errors;              // {kind}
+  metrics::Family<metrics::Histogram>& job_seconds;       // {lane}: claim to result stored
+  metrics::Family<metrics::Histogram>& container_seconds; // {lane}: docker run to exit
+  metrics::Family<metrics::Histogram>& queue_lag_seconds; // {lane}: job queued to claimed
+  metrics::Gauge& busy;                                   // workers handling a delivery now
+  metrics::Family<metrics::Gauge>& waiting;               // {dependency}: workers waiting out an outage
+  std::atomic<bool> broker_down{false};                   // the queues could not be declared
+
+  // "" when healthy, else why not (for /healthz): a worker waits out an outage, or the broker
+  // is unreachable at start-up.
+  std::string health() const;
+};
 
 class JobHandler {
  public:
   // `sandbox` is shared by all threads; each thread gets its own database connection. While
   // `stop` is true, outages are no longer waited out: the job is requeued (handle() throws).
-  JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop = nullptr);
+  // Metrics go to `registry` (nullptr: a registry of the handler's own, see metrics()).
+  JobHandler(Settings settings, Sandbox& sandbox, const std::atomic<bool>* stop = nullptr,
+             metrics::Registry* registry = nullptr);
+
+  Metrics& metrics() { return *metrics_; }
 
   // Handles one delivery from a lane queue (see the ack contract above). Thread-safe.
   amqp::Disposition handle(const amqp::Delivery& delivery, Outcome* outcome = nullptr);
@@ -98,6 +124,8 @@ class JobHandler {
 
  private:
   pg::Store& store();
+  // handle() without the counting: `got` and `lane` say what it came to.
+  amqp::Disposition handle_job(const amqp::Delivery& delivery, Outcome& got, std::string& lane);
   // Runs `body` against the database, waiting out outages (pg::Unavailable) with backoff until
   // it succeeds or `stop` is set (then throws).
   template <typename F>
@@ -114,11 +142,22 @@ class JobHandler {
   // Interactive containers running now (see Settings::bulk_hold_s); shared by the workers.
   struct Gate;
   std::shared_ptr<Gate> interactive_;
+  std::shared_ptr<metrics::Registry> own_registry_;
+  std::shared_ptr<Metrics> metrics_;
 };
+
+// `gradeq-grader --health`: "" when healthy, else a one-line reason. With settings.metrics_port
+// set, asks the running grader's /healthz there (on 127.0.0.1 when it listens on all
+// addresses); else checks that PostgreSQL answers a query, the lane queue
+// <prefix>.interactive exists on the broker and the Docker engine answers, at once. Bounded by
+// `timeout` (a check still running then is the reason).
+std::string check_health(const Settings& settings, Sandbox& sandbox, std::chrono::milliseconds timeout);
 
 // Declares the queues (retrying while the broker is down), runs the sweeper thread, and consumes
 // both lanes and the dead-letter queue until `stop` becomes true (SIGTERM): work in hand is
 // finished and acked (or, if it waits on an outage, requeued), the rest stays in the queue.
+// With settings.metrics_port set, serves /metrics and /healthz meanwhile (throws
+// std::runtime_error at once if it cannot listen there).
 void run(const Settings& settings, Sandbox& sandbox, const std::atomic<bool>& stop);
 
 }  // namespace gradeq::grader

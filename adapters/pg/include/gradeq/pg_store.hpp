@@ -82,6 +82,9 @@ struct Work {
   std::string student;
   Spec spec;
   std::vector<wire::File> files;
+  // Seconds from when this attempt's job was queued (its outbox row; the submission's
+  // submitted_at without one) to the claim, by the database's clock: the queue lag.
+  double queued_s = 0;
 };
 
 enum class Claim {
