@@ -191,7 +191,7 @@ wait_graders() {
     mapfile -t ids < <(running_graders)
     ready=0
     for id in "${ids[@]}"; do
-      docker logs "$id" 2>&1 | grep -q "grader consuming" && ready=$((ready + 1))
+      docker logs "$id" 2>&1 | grep -qE "grader [^ ]+ consuming " && ready=$((ready + 1))
     done
     [ "${#ids[@]}" -eq "$n" ] && [ "$ready" -eq "$n" ] && return 0
     [ "$SECONDS" -lt "$deadline" ] || fail "expected $n consuming graders, have ${#ids[@]} running, $ready consuming"
