@@ -114,6 +114,23 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--course", course, "Only this course");
   report_cmd->add_option("--assignment", assignment, "Only this ASSIGNMENT (with --course) or COURSE/ASSIGNMENT");
 
+  std::string export_format;
+  std::string output;
+  std::string canvas_id = "sis-login-id";
+  std::string moodle_id = "username";
+  bool no_points_possible = false;
+  grade_export::Options export_options;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write an assignment's latest graded scores for Canvas or Moodle grade import, or as CSV/JSON");
+  export_cmd->add_option("--assignment", assignment, "COURSE/ASSIGNMENT")->required();
+  export_cmd->add_option("--format", export_format, "canvas, moodle, csv or json")->required();
+  export_cmd->add_option("--output", output, "Write to this file (atomically) instead of stdout");
+  export_cmd->add_option("--column", export_options.column,
+                         "Grade column title (Canvas: \"Title (assignment id)\"); default: the assignment's name");
+  export_cmd->add_option("--canvas-id", canvas_id, "Canvas column holding the student ID: id, sis-user-id or sis-login-id");
+  export_cmd->add_flag("--no-points-possible", no_points_possible, "Canvas: leave out the Points Possible row");
+  export_cmd->add_option("--moodle-id", moodle_id, "Moodle user field of the student ID: username, email or idnumber");
+
   auto* republish_cmd = app.add_subcommand("republish", "Publish jobs again for submissions still queued");
   republish_cmd->add_option("--batch", batch, "Only this batch");
 
@@ -212,6 +229,29 @@ int main(int argc, char** argv) {
       auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional(s); };
       std::cout << producer::report(settings, report_name, report_format, optional(course),
                                     optional(assignment));
+    } else if (*export_cmd) {
+      producer::set_export_ids(export_options, canvas_id, moodle_id);
+      export_options.points_possible = !no_points_possible;
+      auto r = producer::export_grades(settings, assignment, export_format, export_options);
+      if (output.empty()) {
+        std::cout << r.content << std::flush;
+      } else {
+        producer::write_file_atomically(output, r.content);
+      }
+      auto list = [](const std::vector<std::string>& names) {
+        std::string text;
+        for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+        return text;
+      };
+      std::cerr << "exported " << r.exported << " student(s) of " << assignment
+                << (output.empty() ? "" : " to " + output) << "\n";
+      if (!r.left_out.empty()) {
+        std::cerr << "left out " << r.left_out.size() << " student(s) with nothing graded: " << list(r.left_out) << "\n";
+      }
+      if (!r.older_grade.empty()) {
+        std::cerr << "exported an older graded score for " << r.older_grade.size()
+                  << " student(s) whose newest submission is not graded: " << list(r.older_grade) << "\n";
+      }
     } else if (*republish_cmd) {
       std::optional<std::string> only_batch;
       if (!batch.empty()) only_batch = batch;

@@ -1,6 +1,13 @@
 #include "gradeq/producer.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -106,17 +113,21 @@ void publish_jobs(const Settings& settings, pg::Store& store, const std::vector<
   }
 }
 
+// The assignment's newest version; an unknown assignment is the user's mistake (InputError).
+pg::AssignmentVersion latest_version(pg::Store& store, const std::string& course, const std::string& name) {
+  try {
+    return store.latest_version(course, name);
+  } catch (const pg::NotFound& e) {
+    throw InputError(e.what());
+  }
+}
+
 SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
                                const std::vector<pg::NewSubmission>& submissions, Lane lane,
                                const std::optional<std::string>& batch_label) {
   auto [course, name] = split_assignment(assignment);
   pg::Store store(settings.database_url);
-  pg::AssignmentVersion version;
-  try {
-    version = store.latest_version(course, name);
-  } catch (const pg::NotFound& e) {
-    throw InputError(e.what());
-  }
+  pg::AssignmentVersion version = latest_version(store, course, name);
   std::vector<std::string> problems;
   for (const auto& s : submissions) {
     for (const auto& p : check_files(settings, version.spec, s.files)) {
@@ -318,6 +329,95 @@ std::string report(const Settings& settings, const std::string& name, const std:
   }
   pg::Store store(settings.database_url);
   return report::format(store.report(*view, only_course, only_assignment), *how);
+}
+
+ExportResult export_grades(const Settings& settings, const std::string& assignment,
+                           const std::string& format, const grade_export::Options& options) {
+  auto layout = grade_export::layout_from_string(format);
+  if (!layout) throw InputError("unknown format \"" + format + "\" (canvas, moodle, csv or json)");
+  auto [course, name] = split_assignment(assignment);
+  pg::Store store(settings.database_url);
+  pg::AssignmentVersion version = latest_version(store, course, name);
+  grade_export::Sheet sheet;
+  sheet.course = course;
+  sheet.assignment = name;
+  char buffer[64];
+  auto written = std::to_chars(buffer, buffer + sizeof buffer, version.spec.max_score());
+  sheet.max_score.assign(buffer, written.ptr);
+
+  report::Table table = store.report(*pg::find_report_view("gradebook"), course, name);
+  auto column = [&](const std::string& wanted) {
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      if (table.columns[i].name == wanted) return i;
+    }
+    throw std::runtime_error("v_gradebook has no column " + wanted);
+  };
+  std::size_t student_at = column("student");
+  std::size_t score_at = column("score");
+  std::map<std::string, std::string> graded;
+  for (const auto& row : table.rows) {
+    sheet.grades.push_back({row[student_at].text, row[score_at].text});
+    graded[row[student_at].text] = row[score_at].text;
+  }
+
+  ExportResult result;
+  // Every submission, oldest first: the last one seen per student is the newest.
+  std::map<std::string, std::string> newest_status;
+  for (const auto& row : store.gradebook(course, name, std::nullopt)) newest_status[row.student] = row.status;
+  for (const auto& [student, status] : newest_status) {
+    if (!graded.count(student)) {
+      result.left_out.push_back(student + " (" + status + ")");
+    } else if (status != "graded") {
+      result.older_grade.push_back(student + " (" + status + ")");
+    }
+  }
+  result.exported = sheet.grades.size();
+  result.content = grade_export::format(sheet, *layout, options);
+  return result;
+}
+
+void set_export_ids(grade_export::Options& options, const std::string& canvas_id,
+                    const std::string& moodle_id) {
+  auto canvas = grade_export::canvas_id_from_string(canvas_id);
+  if (!canvas) throw InputError("unknown --canvas-id \"" + canvas_id + "\" (id, sis-user-id or sis-login-id)");
+  auto moodle = grade_export::moodle_id_from_string(moodle_id);
+  if (!moodle) throw InputError("unknown --moodle-id \"" + moodle_id + "\" (username, email or idnumber)");
+  options.canvas_id = *canvas;
+  options.moodle_id = *moodle;
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  fs::path target(path);
+  fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::string temp = (folder / ("." + target.filename().string() + ".XXXXXX")).string();
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw InputError(path + ": cannot create a file there: " + std::strerror(errno));
+  auto fail = [&](const std::string& what) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw InputError(path + ": " + what + ": " + std::strerror(saved));
+  };
+  for (std::size_t done = 0; done < content.size();) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot write");
+    done += static_cast<std::size_t>(n);
+  }
+  mode_t mask = ::umask(0);  // mkstemp makes 0600: give the file what a plain open would
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set its mode");
+  if (::fsync(fd) != 0) fail("cannot flush");
+  if (::close(fd) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    throw InputError(path + ": cannot close: " + std::strerror(saved));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temp.c_str());
+    throw InputError(path + ": cannot rename into place: " + std::strerror(saved));
+  }
 }
 
 }  // namespace gradeq::producer

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gradeq/grade_export.hpp"
 #include "gradeq/job.hpp"
 #include "gradeq/pg_store.hpp"
 
@@ -94,5 +95,28 @@ std::string list_reports();
 std::string report(const Settings& settings, const std::string& name, const std::string& format,
                    const std::optional<std::string>& course,
                    const std::optional<std::string>& assignment);
+
+struct ExportResult {
+  std::string content;                  // the file's bytes
+  std::size_t exported = 0;             // students in it
+  std::vector<std::string> left_out;    // students with submissions but none graded: not in it
+  std::vector<std::string> older_grade; // students whose newest submission is not graded yet:
+                                        // their latest *graded* score is in it
+};
+
+// `export`: the latest graded score of every student of one assignment ("COURSE/ASSIGNMENT",
+// the v_gradebook view) as a Canvas or Moodle import file, or plain CSV / JSON (format
+// "canvas" | "moodle" | "csv" | "json"). InputError for an unknown assignment or format.
+ExportResult export_grades(const Settings& settings, const std::string& assignment,
+                           const std::string& format, const grade_export::Options& options);
+
+// Sets the identifier columns from their command-line names ("sis-login-id", "idnumber" ...);
+// InputError for an unknown name (exit 1, like an unknown format).
+void set_export_ids(grade_export::Options& options, const std::string& canvas_id,
+                    const std::string& moodle_id);
+
+// Writes `content` to `path` atomically: a temporary file in the same folder, flushed to disk,
+// then renamed over `path`. On failure nothing is left behind and InputError names the path.
+void write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace gradeq::producer
