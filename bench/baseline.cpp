@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -110,24 +111,25 @@ std::vector<std::string> Baseline::command(const std::string& script, const std:
 
 namespace {
 
-// Runs `commands` with `concurrency` at a time.
-BaselineRun run_all(const std::vector<std::vector<std::string>>& commands, int concurrency) {
+// Runs job(0) .. job(count - 1), `concurrency` at a time, timing each; a job returns what went
+// wrong, or "" when it went right.
+BaselineRun run_all(int count, int concurrency, const std::function<std::string(int)>& job) {
   BaselineRun run;
-  run.containers = static_cast<int>(commands.size());
-  run.container_s.resize(commands.size());
-  std::atomic<std::size_t> next{0};
+  run.containers = count;
+  run.container_s.resize(static_cast<std::size_t>(count));
+  std::atomic<int> next{0};
   std::mutex mu;
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&] {
-      for (std::size_t i; (i = next++) < commands.size();) {
+      for (int i; (i = next++) < count;) {
         const auto s = Clock::now();
-        const int rc = run_quietly(commands[i]);
-        run.container_s[i] = std::chrono::duration<double>(Clock::now() - s).count();
-        if (rc != 0) {
+        const std::string problem = job(i);
+        run.container_s[static_cast<std::size_t>(i)] = std::chrono::duration<double>(Clock::now() - s).count();
+        if (!problem.empty()) {
           std::lock_guard<std::mutex> lock(mu);
-          if (run.failures++ == 0) run.first_failure = "docker run exited " + std::to_string(rc);
+          if (run.failures++ == 0) run.first_failure = problem;
         }
       }
     });
@@ -135,6 +137,14 @@ BaselineRun run_all(const std::vector<std::vector<std::string>>& commands, int c
   for (auto& t : threads) t.join();
   run.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   return run;
+}
+
+// Runs docker commands, `concurrency` at a time; a failure is a non-zero exit.
+BaselineRun run_all(const std::vector<std::vector<std::string>>& commands, int concurrency) {
+  return run_all(static_cast<int>(commands.size()), concurrency, [&](int i) {
+    const int rc = run_quietly(commands[static_cast<std::size_t>(i)]);
+    return rc == 0 ? std::string() : "docker run exited " + std::to_string(rc);
+  });
 }
 
 }  // namespace
@@ -156,37 +166,17 @@ BaselineRun Baseline::sandbox(int n, int concurrency) const {
   const Spec spec = load_spec_file(spec_path_);
   DockerSandbox sandbox;
   grader::JobHandler handler(grader_settings(), sandbox);
-  BaselineRun run;
-  run.submissions = run.containers = n;
-  run.container_s.resize(static_cast<std::size_t>(n));
-  std::atomic<int> next{0};
-  std::mutex mu;
-  const auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&] {
-      for (int i; (i = next++) < n;) {
-        const auto s = Clock::now();
-        std::string problem;
-        try {
-          const GradeResult result = grade(spec, sandbox.run(handler.make_request(work_of(spec, i))).report);
-          const Grade got{result.score, result.failed_tests};
-          if (!(got == variant_of(i).expected)) {
-            problem = student_name(i) + ": want " + describe(variant_of(i).expected) + ", got " + describe(got);
-          }
-        } catch (const std::exception& e) {
-          problem = student_name(i) + ": " + e.what();
-        }
-        run.container_s[static_cast<std::size_t>(i)] = std::chrono::duration<double>(Clock::now() - s).count();
-        if (!problem.empty()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (run.failures++ == 0) run.first_failure = problem;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  run.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto run = run_all(n, concurrency, [&](int i) {
+    try {
+      const GradeResult result = grade(spec, sandbox.run(handler.make_request(work_of(spec, i))).report);
+      const Grade got{result.score, result.failed_tests};
+      if (got == variant_of(i).expected) return std::string();
+      return student_name(i) + ": want " + describe(variant_of(i).expected) + ", got " + describe(got);
+    } catch (const std::exception& e) {
+      return student_name(i) + ": " + e.what();
+    }
+  });
+  run.submissions = n;
   run.subs_per_s = n / run.wall_s;
   return run;
 }
