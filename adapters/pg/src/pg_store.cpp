@@ -52,34 +52,25 @@ std::vector<std::string> parse_text_array(const pqxx::field& f) {
   return out;
 }
 
-// {a,b,c}: a PostgreSQL array literal of values that need no quoting (uuids, integers).
+// {"a","b\\"c"}: a PostgreSQL array literal of field(item) for every item, each one quoted, with
+// backslashes and double quotes escaped (any text is safe; uuids and integers read as they are).
 template <typename T, typename F>
 std::string array_literal(const std::vector<T>& items, F&& field) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
-    out += field(items[i]);
-  }
-  return out + "}";
-}
-
-// {"a","b\\"c"}: a PostgreSQL array literal of arbitrary strings (quoted, \\ and " escaped).
-std::string quoted_array_literal(const std::vector<std::string>& items) {
-  std::size_t size = 2;
-  for (const auto& item : items) size += item.size() + 3;
-  std::string out;
-  out.reserve(size);
-  out += '{';
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
     out += '"';
-    for (char c : items[i]) {
+    for (char c : field(items[i])) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
     out += '"';
   }
   return out + "}";
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+  return array_literal(items, [](const std::string& s) -> const std::string& { return s; });
 }
 
 // A double as the shortest text that reads back as the same double ("0.1", not libpqxx's
@@ -376,14 +367,14 @@ std::pair<std::vector<std::string>, std::string> Store::add_submissions(
       tx.exec_params(
           "INSERT INTO gradeq.submissions (id, assignment_version_id, student, batch_id, lane)"
           " SELECT id, $3, student, $4, $5 FROM unnest($1::uuid[], $2::text[]) AS x(id, student)",
-          quoted_array_literal(chunk_ids), quoted_array_literal(students), version.version_id,
+          array_literal(chunk_ids), array_literal(students), version.version_id,
           batch_id.empty() ? nullptr : batch_id.c_str(), to_string(lane));
       if (!file_ids.empty()) {
         tx.exec_params(
             "INSERT INTO gradeq.submission_files (submission_id, path, content)"
             " SELECT id, path, decode(content, 'hex')"
             "   FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, path, content)",
-            quoted_array_literal(file_ids), quoted_array_literal(paths), quoted_array_literal(contents));
+            array_literal(file_ids), array_literal(paths), array_literal(contents));
       }
       ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
       first = last;
@@ -392,7 +383,7 @@ std::pair<std::vector<std::string>, std::string> Store::add_submissions(
     tx.exec_params(
         "INSERT INTO gradeq.jobs (submission_id, attempt, lane)"
         " SELECT id, 1, $2 FROM unnest($1::uuid[]) AS id",
-        array_literal(ids, [](const std::string& id) { return id; }), to_string(lane));
+        array_literal(ids), to_string(lane));
     tx.commit();
     return std::make_pair(ids, batch_id);
   });
@@ -543,7 +534,7 @@ SweepResult Store::sweep(const SweepPolicy& policy,
         " WHERE s.status = 'queued' AND j.lane = ANY($1::text[])"
         "   AND j.published_at < now() - make_interval(secs => $2)"
         " ORDER BY j.published_at LIMIT $3 FOR UPDATE OF s, j SKIP LOCKED",
-        array_literal(empty_lanes, [](const std::string& l) { return l; }),
+        array_literal(empty_lanes),
         static_cast<double>(policy.stranded_grace.count()), policy.limit);
     SweepResult out;
     std::vector<Job> jobs;
