@@ -112,20 +112,24 @@ struct CommandResult {
   pid_t deferred_pid = -1;   // with defer_exit: the command closed its output but may still run
 };
 
-// Waits for `pid` (a child) for at most `bound`, then SIGKILLs it and reaps it. Its exit code
-// (128 + signal when killed), -1 if it was not our child.
-int wait_bounded(pid_t pid, std::chrono::milliseconds bound) {
+struct Exit {
+  int code = -1;        // exit code, 128 + signal when a signal ended it, -1 if not our child
+  bool killed = false;  // the bound passed: we SIGKILLed it
+};
+
+// Waits for `pid` (a child) for at most `bound`, then SIGKILLs it and reaps it.
+Exit wait_bounded(pid_t pid, std::chrono::milliseconds bound) {
   const auto until = Clock::now() + bound;
   for (;;) {
     int status = 0;
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r < 0 && errno != EINTR) return -1;
+    if (r == pid) return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), false};
+    if (r < 0 && errno != EINTR) return {};
     if (Clock::now() >= until) {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return 128 + SIGKILL;
+      return {128 + SIGKILL, true};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -297,22 +301,20 @@ CommandResult execute(const std::string& binary, const std::vector<std::string>&
   if (result.timed_out || result.out_overflow) {
     child.terminate(ec);  // SIGKILL to the docker client; the caller deals with the container
     child.wait(ec);
-  } else if (defer_exit) {
-    result.deferred_pid = child.id();
+  } else {
+    // Both streams are at EOF: docker is exiting. Reaped here with a bound, or by the caller.
+    const pid_t pid = child.id();
     child.detach();
     result.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    if (defer_exit) {
+      result.deferred_pid = pid;
+      return result;
+    }
+    const Exit ended = wait_bounded(pid, std::chrono::seconds(10));
+    result.exit_code = ended.code;
+    result.timed_out = ended.killed;
+    result.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
     return result;
-  } else {
-    // Both streams are at EOF: docker is exiting. Bound the wait anyway.
-    const auto until = Clock::now() + std::chrono::seconds(10);
-    while (child.running(ec) && !ec && Clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    if (child.running(ec) && !ec) {
-      child.terminate(ec);
-      result.timed_out = true;
-    }
-    child.wait(ec);
   }
   result.exit_code = child.exit_code();
   result.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -491,7 +493,7 @@ SandboxOutcome DockerSandbox::run(const SandboxRequest& request) {
     return outcome;
   } catch (const std::exception& e) {
     // Not a report: how docker ended says why (the image is missing, the engine refused ...).
-    if (r.deferred_pid > 0) r.exit_code = wait_bounded(r.deferred_pid, std::chrono::seconds(10));
+    if (r.deferred_pid > 0) r.exit_code = wait_bounded(r.deferred_pid, std::chrono::seconds(10)).code;
     if (r.exit_code != 0) {
       std::string what = "container " + req->name + " (" + req->image + ") failed";
       if (r.exit_code == 137) what += ", killed (out of memory, or docker kill)";
