@@ -266,8 +266,10 @@ TEST_F(DockerSandboxTest, StudentCodeCannotReachTheRunner) {
 
 TEST_F(DockerSandboxTest, ForkBombIsContainedAndTheNextTestRuns) {
   auto r = request("python");
-  // Grows to the pids limit ("Cannot fork") and holds on until the wall-clock limit.
-  r.bundle.tests.push_back(step("bomb", "b() { b | b & }; b; sleep 30", 2));
+  // Grows to the pids limit ("Cannot fork") and holds on until the wall-clock limit. The shell
+  // execs its sleep rather than forking it: with every pid taken a fork could fail, the script
+  // would end early and the step would not time out.
+  r.bundle.tests.push_back(step("bomb", "b() { b | b & }; b; exec sleep 30", 2));
   r.bundle.tests.push_back(step("next", "cat /proc/self/oom_score_adj"));
   auto outcome = sandbox_.run(r);
   ASSERT_EQ(outcome.report.runner_error, "");
