@@ -3,7 +3,8 @@
 //
 // Exit codes: 0 done; 1 bad input (nothing stored, nothing published); 2 a system fault
 // (database or broker unreachable; for submit: stored but not published — see republish);
-// 3 wait: the batch finished but some submissions ended in `error`; 4 wait: timed out.
+// 3 wait (and regrade --wait): the batch finished but some submissions ended in `error`;
+// 4 wait (and regrade --wait): timed out.
 // `sweep --every S` runs until SIGTERM/SIGINT and exits 0.
 #include <unistd.h>
 
@@ -43,6 +44,17 @@ void show_progress(const pg::BatchProgress& p, bool tty) {
               << " queued, " << p.error << " errors)\n";
     last_done = done;
     last_print = now;
+  }
+}
+
+// The report on stdout; its summary after it for a table, on stderr for CSV and JSON (which
+// stay machine-readable).
+void print_regrade_report(const producer::RegradeReport& r, const std::string& format) {
+  std::cout << r.text;
+  if (format == "table") {
+    std::cout << regrade::summary_line(r.summary) << "\n";
+  } else {
+    std::cerr << regrade::summary_line(r.summary) << "\n";
   }
 }
 
@@ -130,6 +142,30 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--canvas-id", canvas_id, "Canvas column holding the student ID: id, sis-user-id or sis-login-id");
   export_cmd->add_flag("--no-points-possible", no_points_possible, "Canvas: leave out the Points Possible row");
   export_cmd->add_option("--moodle-id", moodle_id, "Moodle user field of the student ID: username, email or idnumber");
+
+  producer::RegradeOptions regrade_options;
+  bool regrade_wait = false;
+  std::string regrade_format = "table";
+  auto* regrade_cmd = app.add_subcommand(
+      "regrade", "Grade an assignment's submissions again with its latest spec (bulk lane); prints the batch ID");
+  regrade_cmd->add_option("--assignment", regrade_options.assignment, "COURSE/ASSIGNMENT")->required();
+  regrade_cmd->add_option("--student", regrade_options.students, "Only this student (repeatable)");
+  regrade_cmd->add_flag("--failed-only", regrade_options.failed_only,
+                        "Only submissions that errored or scored below full marks");
+  regrade_cmd->add_flag("--all-submissions", regrade_options.all_submissions,
+                        "Every submission, not only each student's latest");
+  regrade_cmd->add_flag("--wait", regrade_wait, "Wait until it is done, then print the report");
+  regrade_cmd->add_option("--timeout", timeout_s, "With --wait: seconds to wait at most");
+  regrade_cmd->add_option("--format", regrade_format, "The report's format: table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+
+  bool report_all = false;
+  auto* regrade_report_cmd = app.add_subcommand(
+      "regrade-report", "Whose score or status a regrade changed, from what to what");
+  regrade_report_cmd->add_option("BATCH", batch, "Regrade batch ID")->required();
+  regrade_report_cmd->add_flag("--all", report_all, "Every regraded submission, not only the changed and pending");
+  regrade_report_cmd->add_option("--format", regrade_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
 
   auto* republish_cmd = app.add_subcommand("republish", "Publish jobs again for submissions still queued");
   republish_cmd->add_option("--batch", batch, "Only this batch");
@@ -252,6 +288,25 @@ int main(int argc, char** argv) {
         std::cerr << "exported an older graded score for " << r.older_grade.size()
                   << " student(s) whose newest submission is not graded: " << list(r.older_grade) << "\n";
       }
+    } else if (*regrade_cmd) {
+      auto r = producer::regrade(settings, regrade_options);
+      std::cerr << "regrading " << r.submissions << " submission(s) of " << regrade_options.assignment
+                << " with spec version " << r.version << " on the bulk lane\n";
+      std::cout << r.batch_id << "\n" << std::flush;
+      if (!regrade_wait) return 0;
+      bool tty = isatty(STDERR_FILENO);
+      auto p = producer::wait_batch(settings, r.batch_id, std::chrono::seconds(timeout_s),
+                                    [tty](const pg::BatchProgress& bp) { show_progress(bp, tty); });
+      print_regrade_report(producer::regrade_report(settings, r.batch_id, regrade_format, false),
+                           regrade_format);
+      if (!p) {
+        std::cerr << "gradeq-producer: regrade " << r.batch_id << " not finished after " << timeout_s << " s\n";
+        return 4;
+      }
+      return p->error ? 3 : 0;
+    } else if (*regrade_report_cmd) {
+      print_regrade_report(producer::regrade_report(settings, batch, regrade_format, report_all),
+                           regrade_format);
     } else if (*republish_cmd) {
       std::optional<std::string> only_batch;
       if (!batch.empty()) only_batch = batch;

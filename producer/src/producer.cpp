@@ -18,6 +18,7 @@
 
 #include "gradeq/amqp.hpp"
 #include "gradeq/dispatch.hpp"
+#include "internal.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -45,10 +46,18 @@ void throw_if_any(const std::string& headline, const std::vector<std::string>& p
   throw InputError(text);
 }
 
+}  // namespace
+
+namespace detail {
+
 bool valid_student(const std::string& id) {
   static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,127})");
   return std::regex_match(id, re);
 }
+
+}  // namespace detail
+
+namespace {
 
 // Checks one student's files against the spec and the size limits; returns what is wrong
 // (empty if nothing).
@@ -78,6 +87,10 @@ std::vector<std::string> check_files(const Settings& settings, const Spec& spec,
   }
   return problems;
 }
+
+}  // namespace
+
+namespace detail {
 
 // Publishes after commit (the jobs are already in the outbox). A broker that does not answer is
 // retried for `settings.publish_retry`, then PublishError: the jobs stay unpublished and the
@@ -121,6 +134,14 @@ pg::AssignmentVersion latest_version(pg::Store& store, const std::string& course
     throw InputError(e.what());
   }
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::latest_version;
+using detail::publish_jobs;
+using detail::valid_student;
 
 SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
                                const std::vector<pg::NewSubmission>& submissions, Lane lane,

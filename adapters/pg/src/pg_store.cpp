@@ -389,15 +389,189 @@ std::pair<std::vector<std::string>, std::string> Store::add_submissions(
   });
 }
 
+namespace {
+
+// The submissions of a batch: submitted in it, or (a regrade batch) regraded by it. $N is the
+// batch's uuid parameter, possibly NULL (then every submission).
+std::string in_batch(const std::string& submission, const std::string& param) {
+  return "(" + param + "::uuid IS NULL OR " + submission + ".batch_id = " + param +
+         "::uuid OR EXISTS (SELECT 1 FROM gradeq.regrade_items ri WHERE ri.batch_id = " + param +
+         "::uuid AND ri.submission_id = " + submission + ".id))";
+}
+
+}  // namespace
+
+RegradeBatch Store::regrade(const RegradeRequest& request) {
+  return impl_->run("regrade", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto a = tx.exec_params(
+        "SELECT a.id, v.id, v.version FROM gradeq.assignments a"
+        "  JOIN gradeq.courses c ON c.id = a.course_id"
+        "  JOIN gradeq.assignment_versions v ON v.assignment_id = a.id"
+        " WHERE c.code = $1 AND a.name = $2 ORDER BY v.version DESC LIMIT 1",
+        request.course, request.assignment);
+    if (a.empty()) {
+      throw NotFound("no assignment " + request.course + "/" + request.assignment + " (add it first)");
+    }
+    const auto assignment_id = a[0][0].as<std::int64_t>();
+    const auto version_id = a[0][1].as<std::int64_t>();
+    RegradeBatch out;
+    out.version = a[0][2].as<int>();
+    const std::string students = array_literal(request.students);
+    const char* only = request.students.empty() ? nullptr : students.c_str();
+    if (only) {
+      std::vector<std::string> unknown;
+      for (const auto& row : tx.exec_params(
+               "SELECT x FROM unnest($2::text[]) WITH ORDINALITY AS u(x, n)"
+               " WHERE NOT EXISTS (SELECT 1 FROM gradeq.submissions s"
+               "   JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+               "  WHERE v.assignment_id = $1 AND s.student = u.x) ORDER BY n",
+               assignment_id, only)) {
+        unknown.push_back(row[0].as<std::string>());
+      }
+      if (!unknown.empty()) {
+        std::string names;
+        for (const auto& n : unknown) names += (names.empty() ? "" : ", ") + n;
+        throw NotFound("no submission of " + request.course + "/" + request.assignment +
+                       " by student(s): " + names);
+      }
+    }
+    // The submissions to regrade, as they are now; `ids` narrows to those already chosen.
+    const std::string pick =
+        "WITH subs AS ("
+        "  SELECT s.id, s.student, s.status, s.submitted_at, s.latest_run_id,"
+        "         row_number() OVER (PARTITION BY s.student ORDER BY s.submitted_at DESC, s.id) AS newest"
+        "    FROM gradeq.submissions s"
+        "    JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+        "   WHERE v.assignment_id = $1 AND ($2::text[] IS NULL OR s.student = ANY($2::text[])))"
+        " SELECT subs.id FROM subs LEFT JOIN gradeq.grading_runs r ON r.id = subs.latest_run_id"
+        "  WHERE ($3 OR subs.newest = 1)"
+        "    AND (NOT $4 OR subs.status = 'error' OR (subs.status = 'graded' AND r.score < r.max_score))"
+        "    AND ($5::uuid[] IS NULL OR subs.id = ANY($5::uuid[]))"
+        "  ORDER BY subs.student, subs.submitted_at, subs.id";
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec_params(pick, assignment_id, only, request.all_submissions,
+                                          request.failed_only, static_cast<const char*>(nullptr))) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    if (ids.empty()) return out;
+    // Lock them (a grader storing a result meanwhile waits, or went first), then choose again
+    // from what is committed now, so that what is recorded as "before" is exact.
+    tx.exec_params("SELECT 1 FROM gradeq.submissions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+                   array_literal(ids));
+    std::vector<std::string> locked = ids;
+    ids.clear();
+    for (const auto& row : tx.exec_params(pick, assignment_id, only, request.all_submissions,
+                                          request.failed_only, array_literal(locked))) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    if (ids.empty()) return out;
+    const std::string id_list = array_literal(ids);
+    out.batch_id = tx.exec_params1(
+                         "INSERT INTO gradeq.batches (assignment_id, label, kind)"
+                         " VALUES ($1, $2, 'regrade') RETURNING id",
+                         assignment_id, request.label)[0]
+                       .as<std::string>();
+    tx.exec_params(
+        "INSERT INTO gradeq.regrade_items (batch_id, submission_id, attempt, assignment_version_id,"
+        "  previous_status, previous_run_id, previous_score, previous_max_score, previous_error_reason)"
+        " SELECT $1::uuid, s.id, s.attempt + 1, $3, s.status, s.latest_run_id, r.score, r.max_score,"
+        "        s.error_reason"
+        "   FROM gradeq.submissions s LEFT JOIN gradeq.grading_runs r ON r.id = s.latest_run_id"
+        "  WHERE s.id = ANY($2::uuid[])",
+        out.batch_id, id_list, version_id);
+    // A new attempt: its own lane, lease, deliveries and faults. The latest run stays until the
+    // new attempt stores its own.
+    auto jobs = tx.exec_params(
+        "WITH moved AS ("
+        "  UPDATE gradeq.submissions SET attempt = attempt + 1, status = 'queued', lane = 'bulk',"
+        "         error_reason = NULL, last_fault = NULL, deliveries = 0, lease_until = NULL"
+        "   WHERE id = ANY($1::uuid[]) RETURNING id, attempt)"
+        " INSERT INTO gradeq.jobs (submission_id, attempt, lane, assignment_version_id)"
+        " SELECT id, attempt, 'bulk', $2 FROM moved RETURNING submission_id, attempt, lane",
+        id_list, version_id);
+    for (const auto& row : jobs) out.jobs.push_back(job_of(row));
+    tx.commit();
+    return out;
+  });
+}
+
+std::vector<regrade::Item> Store::regrade_items(const std::string& batch_id) {
+  return impl_->run("regrade report", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto kind = tx.exec_params("SELECT kind FROM gradeq.batches WHERE id = $1::uuid", batch_id);
+    if (kind.empty()) throw NotFound("no batch " + batch_id);
+    if (kind[0][0].as<std::string>() != "regrade") {
+      throw NotFound("batch " + batch_id + " is a " + kind[0][0].as<std::string>() +
+                     " batch, not a regrade");
+    }
+    auto failed = [](const std::string& run) {
+      return "(SELECT array_agg(t.test_name ORDER BY t.ordinal) FROM gradeq.test_results t"
+             "  WHERE t.run_id = " + run + " AND t.verdict <> 'passed')";
+    };
+    auto rows = tx.exec_params(
+        "SELECT s.student, s.id, i.previous_status, i.previous_score::text, i.previous_max_score::text,"
+        "       " + failed("i.previous_run_id") + ", COALESCE(i.previous_error_reason, ''),"
+        "       r.id IS NOT NULL, r.score::text, r.max_score::text, " + failed("r.id") + ","
+        "       s.attempt = i.attempt, s.status, COALESCE(s.error_reason, '')"
+        "  FROM gradeq.regrade_items i"
+        "  JOIN gradeq.submissions s ON s.id = i.submission_id"
+        "  LEFT JOIN gradeq.grading_runs r ON r.submission_id = i.submission_id AND r.attempt = i.attempt"
+        " WHERE i.batch_id = $1::uuid"
+        " ORDER BY s.student, s.submitted_at, s.id",
+        batch_id);
+    std::vector<regrade::Item> items;
+    auto optional_text = [](const pqxx::field& f) {
+      return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+    };
+    for (const auto& row : rows) {
+      regrade::Item item;
+      item.student = row[0].as<std::string>();
+      item.submission_id = row[1].as<std::string>();
+      item.before.status = row[2].as<std::string>();
+      item.before.score = optional_text(row[3]);
+      item.before.max_score = optional_text(row[4]);
+      item.before.failed_tests = parse_text_array(row[5]);
+      item.before.reason = row[6].as<std::string>();
+      const std::string status = row[12].as<std::string>();
+      if (row[7].as<bool>()) {
+        item.state = regrade::State::graded;
+        item.after.score = optional_text(row[8]);
+        item.after.max_score = optional_text(row[9]);
+        item.after.failed_tests = parse_text_array(row[10]);
+      } else if (!row[11].as<bool>()) {
+        item.state = regrade::State::superseded;
+      } else if (status == "error") {
+        item.state = regrade::State::error;
+        item.after.reason = row[13].as<std::string>();
+      } else {
+        item.state = regrade::State::pending;
+      }
+      item.after.status = regrade::to_string(item.state);
+      items.push_back(std::move(item));
+    }
+    return items;
+  });
+}
+
 BatchProgress Store::batch_progress(const std::string& batch_id) {
   return impl_->run("batch progress", [&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    if (tx.exec_params("SELECT 1 FROM gradeq.batches WHERE id = $1::uuid", batch_id).empty()) {
-      throw NotFound("no batch " + batch_id);
-    }
-    auto r = tx.exec_params(
-        "SELECT status, count(*) FROM gradeq.submissions WHERE batch_id = $1::uuid GROUP BY status",
-        batch_id);
+    auto kind = tx.exec_params("SELECT kind FROM gradeq.batches WHERE id = $1::uuid", batch_id);
+    if (kind.empty()) throw NotFound("no batch " + batch_id);
+    // A regrade batch: each item's attempt has a result (graded), was replaced by a newer
+    // attempt (done: counted as graded), or is what the submission is doing now.
+    auto r = kind[0][0].as<std::string>() == "regrade"
+                 ? tx.exec_params(
+                       "SELECT CASE WHEN EXISTS (SELECT 1 FROM gradeq.grading_runs g"
+                       "                          WHERE g.submission_id = i.submission_id AND g.attempt = i.attempt)"
+                       "              OR s.attempt <> i.attempt THEN 'graded' ELSE s.status END, count(*)"
+                       "  FROM gradeq.regrade_items i JOIN gradeq.submissions s ON s.id = i.submission_id"
+                       " WHERE i.batch_id = $1::uuid GROUP BY 1",
+                       batch_id)
+                 : tx.exec_params(
+                       "SELECT status, count(*) FROM gradeq.submissions WHERE batch_id = $1::uuid GROUP BY status",
+                       batch_id);
     BatchProgress p;
     for (const auto& row : r) {
       std::string status = row[0].as<std::string>();
@@ -423,7 +597,7 @@ std::vector<GradebookRow> Store::gradebook(const std::optional<std::string>& cou
         "  FROM gradeq.v_results r JOIN gradeq.submissions s ON s.id = r.submission_id"
         " WHERE ($1::text IS NULL OR r.course = $1)"
         "   AND ($2::text IS NULL OR r.assignment = $2)"
-        "   AND ($3::uuid IS NULL OR s.batch_id = $3::uuid)"
+        "   AND " + in_batch("s", "$3") +
         " ORDER BY r.course, r.assignment, r.student, s.submitted_at",
         course ? course->c_str() : nullptr, assignment ? assignment->c_str() : nullptr,
         batch_id ? batch_id->c_str() : nullptr);
@@ -491,9 +665,9 @@ std::vector<Job> Store::queued_jobs(const std::optional<std::string>& batch_id) 
   return impl_->run("queued submissions", [&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto r = tx.exec_params(
-        "SELECT id, attempt, lane FROM gradeq.submissions"
-        " WHERE status = 'queued' AND ($1::uuid IS NULL OR batch_id = $1::uuid)"
-        " ORDER BY submitted_at, id",
+        "SELECT s.id, s.attempt, s.lane FROM gradeq.submissions s"
+        " WHERE s.status = 'queued' AND " + in_batch("s", "$1") +
+        " ORDER BY s.submitted_at, s.id",
         batch_id ? batch_id->c_str() : nullptr);
     std::vector<Job> jobs;
     for (const auto& row : r) jobs.push_back(job_of(row));
@@ -572,7 +746,9 @@ Claim Store::claim(const Job& job, Work& work,
         "       extract(epoch FROM now() - COALESCE((SELECT j.created_at FROM gradeq.jobs j"
         "         WHERE j.submission_id = s.id AND j.attempt = $2), s.submitted_at))::double precision"
         "  FROM gradeq.submissions s"
-        "  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+        // The spec of the current attempt: its job's version (a regrade's), else the submission's.
+        "  JOIN gradeq.assignment_versions v ON v.id = COALESCE((SELECT j.assignment_version_id"
+        "    FROM gradeq.jobs j WHERE j.submission_id = s.id AND j.attempt = s.attempt), s.assignment_version_id)"
         " WHERE s.id = $1::uuid FOR UPDATE OF s",
         job.submission_id, job.attempt);
     if (r.empty()) return Claim::missing;
@@ -609,8 +785,12 @@ bool Store::store_result(const Job& job, const GradeResult& result, const Result
     // is stored.
     auto run = tx.exec_params(
         "INSERT INTO gradeq.grading_runs (submission_id, attempt, score, max_score, compile_ok,"
-        "  compile_output, container_ms, grader, started_at)"
-        " VALUES ($1::uuid, $2, $3::numeric, $4::numeric, $5, $6, $7, $8, to_timestamp($9::double precision))"
+        "  compile_output, container_ms, grader, started_at, assignment_version_id)"
+        " VALUES ($1::uuid, $2, $3::numeric, $4::numeric, $5, $6, $7, $8, to_timestamp($9::double precision),"
+        "         (SELECT COALESCE(j.assignment_version_id, s.assignment_version_id)"
+        "            FROM gradeq.submissions s LEFT JOIN gradeq.jobs j"
+        "              ON j.submission_id = s.id AND j.attempt = $2"
+        "           WHERE s.id = $1::uuid))"
         " ON CONFLICT (submission_id, attempt) DO NOTHING RETURNING id",
         job.submission_id, job.attempt, numeric_text(result.score), numeric_text(result.max_score), result.compile_ok,
         storable_text(result.compile_output, stored_output_cap), times.container_ms, grader,
@@ -628,11 +808,14 @@ bool Store::store_result(const Job& job, const GradeResult& result, const Result
           storable_text(t.stdout_data, stored_output_cap),
           storable_text(t.stderr_data, stored_output_cap));
     }
+    // The run is kept (history), but only the submission's current attempt moves its status and
+    // latest run: a late result of an attempt a regrade replaced must not overwrite the regrade's
+    // (the regrade holds the row while it bumps the attempt, so this re-reads it after).
     tx.exec_params(
         "UPDATE gradeq.submissions SET status = 'graded', latest_run_id = $2, error_reason = NULL,"
         "  lease_until = NULL, started_at = to_timestamp($3::double precision), finished_at = now()"
-        " WHERE id = $1::uuid",
-        job.submission_id, run_id, iso_time(times.started));
+        " WHERE id = $1::uuid AND attempt = $4",
+        job.submission_id, run_id, iso_time(times.started), job.attempt);
     tx.commit();
     return true;
   });

@@ -12,6 +12,7 @@
 #include "gradeq/grade_export.hpp"
 #include "gradeq/job.hpp"
 #include "gradeq/pg_store.hpp"
+#include "gradeq/regrade.hpp"
 
 namespace gradeq::producer {
 
@@ -118,5 +119,36 @@ void set_export_ids(grade_export::Options& options, const std::string& canvas_id
 // Writes `content` to `path` atomically: a temporary file in the same folder, flushed to disk,
 // then renamed over `path`. On failure nothing is left behind and InputError names the path.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+struct RegradeOptions {
+  std::string assignment;             // COURSE/ASSIGNMENT
+  std::vector<std::string> students;  // empty: every student
+  bool failed_only = false;           // only submissions errored or graded below full marks
+  bool all_submissions = false;       // every submission, not only each student's latest
+};
+
+struct RegradeResult {
+  std::string batch_id;
+  int version = 0;                // the spec version they are graded with
+  std::size_t submissions = 0;
+};
+
+// `regrade`: grades the chosen submissions of an assignment again with its latest spec version,
+// as one batch of kind 'regrade' on the bulk lane (stored in one transaction, then published;
+// PublishError leaves the batch to the sweeper, as for submit-batch). InputError, nothing
+// written: unknown assignment, a student with no submission of it, or nothing to regrade.
+RegradeResult regrade(const Settings& settings, const RegradeOptions& options);
+
+struct RegradeReport {
+  std::string text;  // the rows in the format asked for
+  regrade::Summary summary;
+};
+
+// `regrade-report`: for each submission of a regrade batch, its score and status before and
+// after and the failed tests that changed; only changed and pending rows unless `all`. format:
+// table | csv | json. InputError for a bad or unknown batch, a batch that is not a regrade, or
+// an unknown format.
+RegradeReport regrade_report(const Settings& settings, const std::string& batch_id,
+                             const std::string& format, bool all);
 
 }  // namespace gradeq::producer

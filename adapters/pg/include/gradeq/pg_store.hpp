@@ -16,6 +16,7 @@
 
 #include "gradeq/grading.hpp"
 #include "gradeq/job.hpp"
+#include "gradeq/regrade.hpp"
 #include "gradeq/report_table.hpp"
 #include "gradeq/spec.hpp"
 #include "gradeq/wire.hpp"
@@ -146,6 +147,22 @@ struct DeadLetterRecord {
   std::optional<Job> revive;  // publish this job again instead (see record_dead_letter)
 };
 
+// What to regrade (Store::regrade).
+struct RegradeRequest {
+  std::string course;
+  std::string assignment;
+  std::vector<std::string> students;  // empty: every student
+  bool failed_only = false;      // only submissions errored or graded below full marks
+  bool all_submissions = false;  // every submission, not only each student's latest
+  std::string label;             // the batch's label
+};
+
+struct RegradeBatch {
+  std::string batch_id;  // empty: nothing matched, nothing was written
+  int version = 0;       // the spec version the jobs grade with (the assignment's latest)
+  std::vector<Job> jobs;  // on the bulk lane, for publishing after commit
+};
+
 struct ResultTimes {
   std::chrono::system_clock::time_point started;  // container start
   std::int64_t container_ms = 0;
@@ -184,8 +201,24 @@ class Store {
       const AssignmentVersion& version, const std::vector<NewSubmission>& submissions, Lane lane,
       const std::optional<std::string>& batch_label);
 
-  // Throws NotFound.
+  // Regrades, in one transaction: picks the assignment's submissions (see RegradeRequest),
+  // records what each was (status, latest run, score) as the items of a new batch of kind
+  // 'regrade', makes each a new attempt queued on the bulk lane and puts its job, graded with
+  // the assignment's latest spec version, in the outbox. The caller publishes the jobs. NotFound
+  // for an unknown assignment or a requested student with no submission of it (nothing
+  // written); an empty batch_id when nothing matched (nothing written).
+  RegradeBatch regrade(const RegradeRequest& request);
+
+  // A regrade batch's items, by student (then submission time): the result each had at regrade
+  // time and what the regrade's attempt came to. NotFound for no such batch or one that is not
+  // a regrade.
+  std::vector<regrade::Item> regrade_items(const std::string& batch_id);
+
+  // Throws NotFound. A regrade batch counts its regrade attempts (one that a newer regrade
+  // replaced counts as done).
   BatchProgress batch_progress(const std::string& batch_id);
+  // Every submission (optionally of one course, assignment, batch as for queued_jobs) with its
+  // latest result.
   std::vector<GradebookRow> gradebook(const std::optional<std::string>& course,
                                       const std::optional<std::string>& assignment,
                                       const std::optional<std::string>& batch_id);
@@ -196,7 +229,8 @@ class Store {
   report::Table report(const ReportView& view, const std::optional<std::string>& course,
                        const std::optional<std::string>& assignment);
 
-  // Jobs of submissions still `queued` (of one batch, or all), for republishing.
+  // Jobs of submissions still `queued` (of one batch, or all), for republishing. A batch's
+  // submissions are those submitted in it or, for a regrade batch, those it regraded.
   std::vector<Job> queued_jobs(const std::optional<std::string>& batch_id);
 
   // Records that the broker confirmed these jobs (the outbox rows' published_at).
@@ -216,7 +250,10 @@ class Store {
   Claim claim(const Job& job, Work& work,
               const std::function<std::chrono::milliseconds(const Spec&)>& lease = nullptr);
   // Stores the whole result in one transaction; returns false if this attempt already had one
-  // (nothing is written then). Output is capped at `stored_output_cap` bytes per stream.
+  // (nothing is written then). Output is capped at `stored_output_cap` bytes per stream. The run
+  // is kept whatever the attempt, but the submission (status, latest run) moves only when the
+  // job's attempt is still its current one: a late result of an attempt that a regrade replaced
+  // never overwrites the regrade's.
   bool store_result(const Job& job, const GradeResult& result, const ResultTimes& times,
                     const std::string& grader, std::size_t stored_output_cap);
   // Marks the submission `error` with a reason (a system fault), unless it is already graded.
