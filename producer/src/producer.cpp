@@ -18,6 +18,7 @@
 
 #include "gradeq/amqp.hpp"
 #include "gradeq/dispatch.hpp"
+#include "internal.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -27,7 +28,7 @@ namespace gradeq::producer {
 
 namespace fs = std::filesystem;
 
-namespace {
+namespace detail {
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,6 +38,12 @@ std::string read_bytes(const fs::path& path) {
   return buffer.str();
 }
 
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
 // One InputError listing every problem, so that a batch is corrected in one round.
 void throw_if_any(const std::string& headline, const std::vector<std::string>& problems) {
   if (problems.empty()) return;
@@ -44,6 +51,10 @@ void throw_if_any(const std::string& headline, const std::vector<std::string>& p
   for (const auto& p : problems) text += "\n  " + p;
   throw InputError(text);
 }
+
+}  // namespace
+
+namespace detail {
 
 bool valid_student(const std::string& id) {
   static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,127})");
@@ -122,6 +133,12 @@ pg::AssignmentVersion latest_version(pg::Store& store, const std::string& course
   }
 }
 
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
 SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
                                const std::vector<pg::NewSubmission>& submissions, Lane lane,
                                const std::optional<std::string>& batch_label) {
@@ -147,6 +164,8 @@ SubmitResult store_and_publish(const Settings& settings, const std::string& assi
 }
 
 }  // namespace
+
+using namespace detail;
 
 std::vector<std::string> migrate(const Settings& settings) {
   std::string dir = settings.migrations_dir.empty() ? GRADEQ_MIGRATIONS_DIR : settings.migrations_dir;
