@@ -108,7 +108,7 @@ void add_tree(const Settings& s, Candidate& c, const fs::path& root, const std::
   }
   std::sort(found.begin(), found.end());
   for (const auto& p : found) {
-    std::string rel = fs::relative(p, root).generic_string();
+    std::string rel = p.lexically_relative(root).generic_string();  // never through a link
     std::string shown = shown_root.empty() ? rel : shown_root + "/" + rel;
     auto st = fs::symlink_status(p);
     if (fs::is_symlink(st)) {

@@ -1,6 +1,7 @@
 #include "gradeq/archive.hpp"
 
 #include <fcntl.h>
+#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,33 @@ la_int64_t seek_cb(struct archive*, void* data, la_int64_t offset, int whence) {
   off_t at = ::lseek(s->fd, static_cast<off_t>(offset), whence);
   return at < 0 ? ARCHIVE_FATAL : static_cast<la_int64_t>(at);
 }
+
+// Entry names are UTF-8 (zips flag them so; Canvas and Moodle write them so), and libarchive
+// converts them through the current locale's charset: under the "C" locale a name such as
+// "José Ramírez_..." cannot be converted and comes back empty. The reader's thread uses a UTF-8
+// LC_CTYPE while it reads (uselocale: the rest of the program keeps its locale).
+class Utf8Names {
+ public:
+  Utf8Names() {
+    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
+      utf8_ = ::newlocale(LC_CTYPE_MASK, name, static_cast<locale_t>(nullptr));
+      if (utf8_) break;
+    }
+    if (utf8_) previous_ = ::uselocale(utf8_);
+  }
+  ~Utf8Names() {
+    if (utf8_) {
+      ::uselocale(previous_);
+      ::freelocale(utf8_);
+    }
+  }
+  Utf8Names(const Utf8Names&) = delete;
+  Utf8Names& operator=(const Utf8Names&) = delete;
+
+ private:
+  locale_t utf8_ = static_cast<locale_t>(nullptr);
+  locale_t previous_ = static_cast<locale_t>(nullptr);
+};
 
 struct Reader {
   explicit Reader(const std::string& path) : name(path) {
@@ -115,6 +143,7 @@ struct Reader {
     return out;
   }
 
+  Utf8Names utf8_names;  // before the archive: names are converted while it is read
   std::string name;
   Source source;
   struct archive* a = nullptr;
