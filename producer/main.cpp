@@ -4,7 +4,8 @@
 // Exit codes: 0 done; 1 bad input (nothing stored, nothing published); 2 a system fault
 // (database or broker unreachable; for submit: stored but not published — see republish);
 // 3 wait (and regrade --wait): the batch finished but some submissions ended in `error`;
-// 4 wait (and regrade --wait): timed out.
+// 4 wait (and regrade --wait): timed out;
+// 5 import: some students were refused (the others were imported; the summary says why).
 // `sweep --every S` runs until SIGTERM/SIGINT and exits 0.
 #include <unistd.h>
 
@@ -58,6 +59,25 @@ void print_regrade_report(const producer::RegradeReport& r, const std::string& f
   }
 }
 
+// The import's progress on a terminal: one bar redrawn in place; nothing when stderr is not one
+// (the summary at the end says it all).
+void show_import_progress(const producer::ImportProgress& p) {
+  static auto last_print = std::chrono::steady_clock::time_point{};
+  auto now = std::chrono::steady_clock::now();
+  bool end = p.done >= p.total;
+  if (!end && now - last_print < std::chrono::milliseconds(100)) return;
+  last_print = now;
+  constexpr int kWidth = 30;
+  int filled = p.total ? static_cast<int>(p.done * kWidth / p.total) : kWidth;
+  auto amount = [&](std::uint64_t n) {
+    return p.unit == "bytes" ? std::to_string(n / 1024) + " KiB" : std::to_string(n);
+  };
+  std::cerr << "\r" << p.phase << " [" << std::string(filled, '#') << std::string(kWidth - filled, '.')
+            << "] " << amount(p.done) << "/" << amount(p.total)
+            << (p.unit == "bytes" ? "" : " " + p.unit) << "   " << std::flush;
+  if (end) std::cerr << '\n';
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,6 +122,25 @@ int main(int argc, char** argv) {
   batch_cmd->add_option("--assignment", assignment, "COURSE/ASSIGNMENT")->required();
   batch_cmd->add_option("--lane", lane_text, "bulk (default) or interactive")->check(CLI::IsMember({"interactive", "bulk"}));
   batch_cmd->add_option("DIR", dir, "Folder holding one folder per student")->required();
+
+  std::string source;
+  std::string import_format = "auto";
+  auto* import_cmd = app.add_subcommand(
+      "import", "Import an LMS export (Canvas or Moodle zip, a folder of student folders, a CSV manifest) as one batch; prints the batch ID");
+  import_cmd->add_option("ASSIGNMENT", assignment, "COURSE/ASSIGNMENT")->required();
+  import_cmd->add_option("SOURCE", source, "The zip, folder or CSV manifest")->required();
+  import_cmd->add_option("--format", import_format, "canvas, moodle, dir, csv or auto (by extension and entry names)")
+      ->check(CLI::IsMember({"auto", "canvas", "moodle", "dir", "csv"}));
+  import_cmd->add_option("--lane", lane_text, "bulk (default) or interactive")->check(CLI::IsMember({"interactive", "bulk"}));
+  import_cmd->add_option("--max-file-bytes", settings.max_file_bytes, "Largest file (decompressed) a student may submit")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  import_cmd->add_option("--max-total-bytes", settings.max_submission_bytes, "Most bytes (decompressed) of one student's files")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  import_cmd->add_option("--max-ratio", settings.max_import_ratio,
+                         "Largest compression ratio of a zip entry, measured while decompressing")
+      ->check(CLI::Range(1.0, 1e9));
+  import_cmd->add_option("--max-entries", settings.max_archive_entries, "Most entries a zip may hold")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
 
   std::string batch;
   int timeout_s = 3600;
@@ -229,6 +268,22 @@ int main(int argc, char** argv) {
       auto r = producer::submit_batch(settings, assignment, dir, lane);
       std::cerr << "submitted " << r.submission_ids.size() << " submissions of " << assignment << "\n";
       std::cout << r.batch_id << "\n";
+    } else if (*import_cmd) {
+      producer::ImportOptions options;
+      options.format = lms::format_from_string(import_format);  // nullopt for "auto"
+      options.lane = lane_from_string(lane_text).value_or(Lane::bulk);
+      bool tty = isatty(STDERR_FILENO);
+      auto r = producer::import_submissions(settings, assignment, source, options,
+                                            [tty](const producer::ImportProgress& p) {
+                                              if (tty) show_import_progress(p);
+                                            });
+      std::cerr << producer::format_import_summary(assignment, r);
+      if (!r.batch_id.empty()) std::cout << r.batch_id << "\n" << std::flush;
+      if (!r.publish_error.empty()) {
+        std::cerr << "gradeq-producer: " << r.publish_error << "\n";
+        return 2;
+      }
+      return r.refused.empty() ? 0 : 5;
     } else if (*wait_cmd) {
       bool tty = isatty(STDERR_FILENO);
       auto p = producer::wait_batch(settings, batch, std::chrono::seconds(timeout_s),

@@ -28,7 +28,7 @@ namespace gradeq::producer {
 
 namespace fs = std::filesystem;
 
-namespace {
+namespace detail {
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -38,26 +38,10 @@ std::string read_bytes(const fs::path& path) {
   return buffer.str();
 }
 
-// One InputError listing every problem, so that a batch is corrected in one round.
-void throw_if_any(const std::string& headline, const std::vector<std::string>& problems) {
-  if (problems.empty()) return;
-  std::string text = headline;
-  for (const auto& p : problems) text += "\n  " + p;
-  throw InputError(text);
-}
-
-}  // namespace
-
-namespace detail {
-
 bool valid_student(const std::string& id) {
   static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,127})");
   return std::regex_match(id, re);
 }
-
-}  // namespace detail
-
-namespace {
 
 // Checks one student's files against the spec and the size limits; returns what is wrong
 // (empty if nothing).
@@ -87,10 +71,6 @@ std::vector<std::string> check_files(const Settings& settings, const Spec& spec,
   }
   return problems;
 }
-
-}  // namespace
-
-namespace detail {
 
 // Publishes after commit (the jobs are already in the outbox). A broker that does not answer is
 // retried for `settings.publish_retry`, then PublishError: the jobs stay unpublished and the
@@ -137,11 +117,17 @@ pg::AssignmentVersion latest_version(pg::Store& store, const std::string& course
 
 }  // namespace detail
 
+using namespace detail;
+
 namespace {
 
-using detail::latest_version;
-using detail::publish_jobs;
-using detail::valid_student;
+// One InputError listing every problem, so that a batch is corrected in one round.
+void throw_if_any(const std::string& headline, const std::vector<std::string>& problems) {
+  if (problems.empty()) return;
+  std::string text = headline;
+  for (const auto& p : problems) text += "\n  " + p;
+  throw InputError(text);
+}
 
 SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
                                const std::vector<pg::NewSubmission>& submissions, Lane lane,

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -326,64 +327,80 @@ AssignmentVersion Store::latest_version(const std::string& course, const std::st
   });
 }
 
+namespace {
+
+// Inserts submissions, their files and their outbox jobs in `tx`; returns their IDs in input
+// order.
+std::vector<std::string> insert_submissions(pqxx::work& tx, const AssignmentVersion& version,
+                                            const std::vector<NewSubmission>& submissions, Lane lane,
+                                            const std::string& batch_id) {
+  // A few statements per chunk instead of two round trips per submission (a 10,000 batch
+  // took 2 s that way; see bench/README.md): the IDs first, then every submission and every
+  // file of the chunk through unnest(). Chunks keep each statement's parameters bounded.
+  std::vector<std::string> ids;
+  ids.reserve(submissions.size());
+  constexpr std::size_t kChunkBytes = 16u << 20;
+  for (std::size_t first = 0; first < submissions.size();) {
+    std::size_t last = first, bytes = 0;
+    while (last < submissions.size() && (last == first || bytes < kChunkBytes)) {
+      for (const auto& f : submissions[last].files) bytes += 2 * f.content.size() + f.path.size();
+      ++last;
+    }
+    std::vector<std::string> chunk_ids;
+    for (const auto& row : tx.exec_params("SELECT gen_random_uuid()::text FROM generate_series(1, $1)",
+                                          static_cast<long>(last - first))) {
+      chunk_ids.push_back(row[0].as<std::string>());
+    }
+    std::vector<std::string> students, file_ids, paths, contents;
+    for (std::size_t i = first; i < last; ++i) {
+      students.push_back(submissions[i].student);
+      for (const auto& f : submissions[i].files) {
+        file_ids.push_back(chunk_ids[i - first]);
+        paths.push_back(f.path);
+        contents.push_back(hex(f.content));
+      }
+    }
+    tx.exec_params(
+        "INSERT INTO gradeq.submissions (id, assignment_version_id, student, batch_id, lane)"
+        " SELECT id, $3, student, $4, $5 FROM unnest($1::uuid[], $2::text[]) AS x(id, student)",
+        array_literal(chunk_ids), array_literal(students), version.version_id,
+        batch_id.empty() ? nullptr : batch_id.c_str(), to_string(lane));
+    if (!file_ids.empty()) {
+      tx.exec_params(
+          "INSERT INTO gradeq.submission_files (submission_id, path, content)"
+          " SELECT id, path, decode(content, 'hex')"
+          "   FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, path, content)",
+          array_literal(file_ids), array_literal(paths), array_literal(contents));
+    }
+    ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
+    first = last;
+  }
+  // The outbox: the jobs are part of the submissions' transaction, published after commit.
+  if (!ids.empty()) {
+    tx.exec_params(
+        "INSERT INTO gradeq.jobs (submission_id, attempt, lane)"
+        " SELECT id, 1, $2 FROM unnest($1::uuid[]) AS id",
+        array_literal(ids), to_string(lane));
+  }
+  return ids;
+}
+
+std::string insert_batch(pqxx::work& tx, const AssignmentVersion& version, const std::string& label) {
+  return tx.exec_params1("INSERT INTO gradeq.batches (assignment_id, label) VALUES ($1, $2) RETURNING id",
+                         version.assignment_id, label)[0]
+      .as<std::string>();
+}
+
+}  // namespace
+
 std::pair<std::vector<std::string>, std::string> Store::add_submissions(
     const AssignmentVersion& version, const std::vector<NewSubmission>& submissions, Lane lane,
     const std::optional<std::string>& batch_label) {
   return impl_->run("store submissions", [&](pqxx::connection& c) {
     pqxx::work tx(c);
     std::string batch_id;
-    if (batch_label) {
-      batch_id = tx.exec_params1(
-                       "INSERT INTO gradeq.batches (assignment_id, label) VALUES ($1, $2) RETURNING id",
-                       version.assignment_id, *batch_label)[0]
-                     .as<std::string>();
-    }
-    // A few statements per chunk instead of two round trips per submission (a 10,000 batch
-    // took 2 s that way; see bench/README.md): the IDs first, then every submission and every
-    // file of the chunk through unnest(). Chunks keep each statement's parameters bounded.
-    std::vector<std::string> ids;
-    ids.reserve(submissions.size());
-    constexpr std::size_t kChunkBytes = 16u << 20;
-    for (std::size_t first = 0; first < submissions.size();) {
-      std::size_t last = first, bytes = 0;
-      while (last < submissions.size() && (last == first || bytes < kChunkBytes)) {
-        for (const auto& f : submissions[last].files) bytes += 2 * f.content.size() + f.path.size();
-        ++last;
-      }
-      std::vector<std::string> chunk_ids;
-      for (const auto& row : tx.exec_params("SELECT gen_random_uuid()::text FROM generate_series(1, $1)",
-                                            static_cast<long>(last - first))) {
-        chunk_ids.push_back(row[0].as<std::string>());
-      }
-      std::vector<std::string> students, file_ids, paths, contents;
-      for (std::size_t i = first; i < last; ++i) {
-        students.push_back(submissions[i].student);
-        for (const auto& f : submissions[i].files) {
-          file_ids.push_back(chunk_ids[i - first]);
-          paths.push_back(f.path);
-          contents.push_back(hex(f.content));
-        }
-      }
-      tx.exec_params(
-          "INSERT INTO gradeq.submissions (id, assignment_version_id, student, batch_id, lane)"
-          " SELECT id, $3, student, $4, $5 FROM unnest($1::uuid[], $2::text[]) AS x(id, student)",
-          array_literal(chunk_ids), array_literal(students), version.version_id,
-          batch_id.empty() ? nullptr : batch_id.c_str(), to_string(lane));
-      if (!file_ids.empty()) {
-        tx.exec_params(
-            "INSERT INTO gradeq.submission_files (submission_id, path, content)"
-            " SELECT id, path, decode(content, 'hex')"
-            "   FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, path, content)",
-            array_literal(file_ids), array_literal(paths), array_literal(contents));
-      }
-      ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
-      first = last;
-    }
-    // The outbox: the jobs are part of the submissions' transaction, published after commit.
-    tx.exec_params(
-        "INSERT INTO gradeq.jobs (submission_id, attempt, lane)"
-        " SELECT id, 1, $2 FROM unnest($1::uuid[]) AS id",
-        array_literal(ids), to_string(lane));
+    if (batch_label) batch_id = insert_batch(tx, version, *batch_label);
+    auto ids = insert_submissions(tx, version, submissions, lane, batch_id);
     tx.commit();
     return std::make_pair(ids, batch_id);
   });
@@ -491,6 +508,60 @@ RegradeBatch Store::regrade(const RegradeRequest& request) {
         " SELECT id, attempt, 'bulk', $2 FROM moved RETURNING submission_id, attempt, lane",
         id_list, version_id);
     for (const auto& row : jobs) out.jobs.push_back(job_of(row));
+    tx.commit();
+    return out;
+  });
+}
+
+ImportOutcome Store::import_submissions(const AssignmentVersion& version,
+                                        const std::vector<ImportItem>& items, Lane lane,
+                                        const std::string& batch_label) {
+  return impl_->run("store imported submissions", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    // One import of an assignment at a time: the check for known keys and the inserts must not
+    // interleave with another import's (the unique key would refuse the second one anyway).
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                   "gradeq.import:" + std::to_string(version.assignment_id));
+    std::vector<std::string> keys;
+    for (const auto& item : items) keys.push_back(item.key);
+    std::map<std::string, std::string> known;  // key -> submission
+    for (const auto& row : tx.exec_params(
+             "SELECT idempotency_key, submission_id::text FROM gradeq.imports"
+             " WHERE assignment_id = $1 AND idempotency_key = ANY ($2::text[])",
+             version.assignment_id, array_literal(keys))) {
+      known[row[0].as<std::string>()] = row[1].as<std::string>();
+    }
+    ImportOutcome out;
+    out.submission_ids.resize(items.size());
+    out.duplicate.resize(items.size(), false);
+    std::vector<NewSubmission> fresh;
+    std::vector<std::size_t> fresh_at;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto it = known.find(items[i].key);
+      if (it != known.end()) {
+        out.submission_ids[i] = it->second;
+        out.duplicate[i] = true;
+      } else {
+        fresh.push_back(items[i].submission);
+        fresh_at.push_back(i);
+        known[items[i].key] = "";  // the same key twice in one import: the first one counts
+      }
+    }
+    if (fresh.empty()) {
+      tx.commit();
+      return out;
+    }
+    out.batch_id = insert_batch(tx, version, batch_label);
+    auto ids = insert_submissions(tx, version, fresh, lane, out.batch_id);
+    std::vector<std::string> fresh_keys;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      out.submission_ids[fresh_at[k]] = ids[k];
+      fresh_keys.push_back(items[fresh_at[k]].key);
+    }
+    tx.exec_params(
+        "INSERT INTO gradeq.imports (assignment_id, idempotency_key, submission_id)"
+        " SELECT $1, key, id FROM unnest($2::text[], $3::uuid[]) AS x(key, id)",
+        version.assignment_id, array_literal(fresh_keys), array_literal(ids));
     tx.commit();
     return out;
   });

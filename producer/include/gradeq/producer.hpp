@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 
 #include "gradeq/grade_export.hpp"
 #include "gradeq/job.hpp"
+#include "gradeq/lms_import.hpp"
 #include "gradeq/pg_store.hpp"
 #include "gradeq/regrade.hpp"
 
@@ -24,6 +26,10 @@ struct Settings {
   std::size_t max_file_bytes = 1 << 20;  // per submitted file
   std::size_t max_submission_bytes = 8 << 20;
   int max_files = 64;
+  // Imports (LMS archives): an entry that decompresses to more than this many times the bytes
+  // it took from the archive refuses its student; more entries than this refuse the archive.
+  double max_import_ratio = 100;
+  std::size_t max_archive_entries = 10000;
   // How long a broker that does not answer is retried after the submissions are stored, before
   // PublishError (the jobs stay in the outbox for the sweeper).
   std::chrono::milliseconds publish_retry{5000};
@@ -69,6 +75,54 @@ SubmitResult submit(const Settings& settings, const std::string& assignment,
 // kept). Every student folder is checked first; one bad folder stores nothing.
 SubmitResult submit_batch(const Settings& settings, const std::string& assignment,
                           const std::string& dir, Lane lane = Lane::bulk);
+
+// `import`: an LMS export into one batch (see README "Importing from an LMS").
+struct ImportOptions {
+  std::optional<lms::Format> format;  // nullopt: detect it from SOURCE
+  Lane lane = Lane::bulk;
+};
+
+struct ImportProgress {
+  std::string phase;  // "reading", "storing"
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+  std::string unit;   // "bytes", "files", "submissions"
+};
+
+struct ImportedStudent {
+  std::string student;        // the student ID stored
+  std::string display;        // as the LMS names them: "doejane (12345)"
+  std::string submission_id;  // the new submission, or for a duplicate the one imported before
+  bool late = false;          // Canvas marked a file late
+};
+
+struct RefusedStudent {
+  std::string display;
+  std::string reason;
+};
+
+struct ImportResult {
+  lms::Format format = lms::Format::dir;
+  std::string batch_id;                       // empty when nothing was new
+  std::vector<ImportedStudent> imported;      // stored now, in one batch, on its lane
+  std::vector<ImportedStudent> duplicates;    // imported before: nothing stored
+  std::vector<RefusedStudent> refused;        // nothing stored for them, and why
+  std::vector<std::string> notes;             // entries not imported (not a student's file ...)
+  std::string publish_error;                  // stored but not published (exit 2; see republish)
+};
+
+// Reads SOURCE (a Canvas or Moodle zip, a folder of student folders, a CSV manifest), maps its
+// files to students by the LMS's naming, refuses per student what is unsafe or incomplete
+// (unsafe paths, links, too big or too compressed entries, missing required files) and stores
+// every other student's submission in one batch with its idempotency key, skipping those
+// already imported; then publishes their jobs. InputError (nothing stored) for an unknown
+// assignment, an unreadable or damaged source, or one with no submissions in it.
+ImportResult import_submissions(const Settings& settings, const std::string& assignment,
+                                const std::string& source, const ImportOptions& options,
+                                const std::function<void(const ImportProgress&)>& progress = nullptr);
+
+// The summary `import` prints: imported N, already imported N, refused N with one line each.
+std::string format_import_summary(const std::string& assignment, const ImportResult& result);
 
 // Publishes jobs for every submission still `queued` (of one batch, or all). Returns how many.
 std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id);

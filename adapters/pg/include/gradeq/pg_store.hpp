@@ -67,6 +67,18 @@ struct NewSubmission {
   std::vector<wire::File> files;
 };
 
+// One submission of an import and its idempotency key (see gradeq.imports).
+struct ImportItem {
+  NewSubmission submission;
+  std::string key;
+};
+
+struct ImportOutcome {
+  std::vector<std::string> submission_ids;  // per item: the new submission, or the one imported before
+  std::vector<bool> duplicate;              // per item: its key was imported before (nothing stored)
+  std::string batch_id;                     // the new submissions' batch; empty when none is new
+};
+
 struct BatchProgress {
   int total = 0;
   int queued = 0;
@@ -200,6 +212,13 @@ class Store {
   std::pair<std::vector<std::string>, std::string> add_submissions(
       const AssignmentVersion& version, const std::vector<NewSubmission>& submissions, Lane lane,
       const std::optional<std::string>& batch_label);
+
+  // Stores the items whose key this assignment has not imported yet, in one transaction: one
+  // batch (labelled `batch_label`) holding them, their files, their outbox jobs and their keys
+  // in gradeq.imports. Items whose key is known are left out and reported as duplicates; when
+  // every item is one, nothing at all is written (no batch).
+  ImportOutcome import_submissions(const AssignmentVersion& version, const std::vector<ImportItem>& items,
+                                   Lane lane, const std::string& batch_label);
 
   // Regrades, in one transaction: picks the assignment's submissions (see RegradeRequest),
   // records what each was (status, latest run, score) as the items of a new batch of kind
