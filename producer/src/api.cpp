@@ -1,5 +1,7 @@
 #include "gradeq/api.hpp"
 
+#include "gradeq/sha256.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -323,14 +325,7 @@ std::string generate_key() {
   return "gq_" + hex(bytes, sizeof bytes);
 }
 
-std::string key_sha256(const std::string& key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(key.data(), key.size(), digest, &n, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return hex(digest, n);
-}
+std::string key_sha256(const std::string& key) { return sha256_hex(key); }
 
 bool equal_constant_time(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4) of bytes in memory, as lowercase hex. Small and dependency-free: used for
-// content hashes (import idempotency keys), not for anything secret.
+// SHA-256 of bytes in memory, as lowercase hex (OpenSSL's libcrypto): import idempotency keys,
+// API key hashes.
 #pragma once
 
 #include <string>
