@@ -11,6 +11,9 @@
 --    when the submission's current attempt stores its result.
 --  * gradeq.regrade_items: what each regraded submission was at regrade time (status, latest
 --    run, score), so the regrade report can say who changed from what to what.
+--  * submissions.queued_at: when the current attempt was queued (NULL: at submitted_at, as for
+--    every first attempt). v_grading_latency and v_queue_health measure waiting from it, so a
+--    submission regraded weeks after it was handed in does not show weeks of queueing.
 --  * v_gradebook: a submission with a grading result keeps its score there while it is being
 --    regraded, and keeps it if the regrade ends in `error` (a system fault is never charged to
 --    the student). Before this version only `graded` submissions had results, so nothing else
@@ -59,3 +62,78 @@ SELECT DISTINCT ON (c.code, a.name, s.student)
   JOIN gradeq.assignments a ON a.id = v.assignment_id
   JOIN gradeq.courses c ON c.id = a.course_id
  ORDER BY c.code, a.name, s.student, s.submitted_at DESC, s.id;
+
+ALTER TABLE gradeq.submissions ADD COLUMN queued_at timestamptz;
+
+-- As in 0003, measured from when the current attempt was queued.
+CREATE OR REPLACE VIEW gradeq.v_grading_latency AS
+SELECT c.code AS course,
+       a.name AS assignment,
+       s.lane,
+       count(*) AS finished,
+       count(*) FILTER (WHERE s.status = 'error') AS errors,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.picked_up_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS wait_p50_s,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM s.picked_up_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS wait_p95_s,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - s.picked_up_at))::numeric, 3) AS run_p50_s,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - s.picked_up_at))::numeric, 3) AS run_p95_s,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS total_p50_s,
+       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS total_p90_s,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS total_p95_s,
+       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM s.finished_at - COALESCE(s.queued_at, s.submitted_at)))::numeric, 3) AS total_p99_s,
+       round(max(extract(epoch FROM s.finished_at - COALESCE(s.queued_at, s.submitted_at))), 3) AS total_max_s,
+       max(s.finished_at) AS last_finished_at
+  FROM gradeq.submissions s
+  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+  JOIN gradeq.assignments a ON a.id = v.assignment_id
+  JOIN gradeq.courses c ON c.id = a.course_id
+ WHERE s.status IN ('graded', 'error') AND s.finished_at IS NOT NULL AND s.picked_up_at IS NOT NULL
+ GROUP BY c.code, a.name, s.lane;
+
+-- As in 0003; the oldest queued age from when the attempt was queued.
+CREATE OR REPLACE VIEW gradeq.v_queue_health AS
+SELECT c.code AS course,
+       l.lane,
+       COALESCE(q.queued, 0) AS queued,
+       COALESCE(q.running, 0) AS running,
+       COALESCE(q.running_past_lease, 0) AS running_past_lease,
+       round(extract(epoch FROM now() - q.oldest_queued_at)::numeric, 1) AS oldest_queued_age_s,
+       COALESCE(j.unpublished_jobs, 0) AS unpublished_jobs,
+       round(extract(epoch FROM now() - j.oldest_unpublished_at)::numeric, 1) AS oldest_unpublished_age_s,
+       COALESCE(f.graded_1h, 0) AS graded_1h,
+       COALESCE(f.errors_24h, 0) AS errors_24h,
+       COALESCE(d.dead_letters_24h, 0) AS dead_letters_24h
+  FROM gradeq.courses c
+ CROSS JOIN (VALUES ('interactive'), ('bulk')) AS l(lane)
+  LEFT JOIN (SELECT a.course_id, s.lane,
+                    count(*) FILTER (WHERE s.status = 'queued') AS queued,
+                    count(*) FILTER (WHERE s.status = 'running') AS running,
+                    count(*) FILTER (WHERE s.status = 'running' AND s.lease_until < now()) AS running_past_lease,
+                    min(COALESCE(s.queued_at, s.submitted_at)) FILTER (WHERE s.status = 'queued') AS oldest_queued_at
+               FROM gradeq.submissions s
+               JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+               JOIN gradeq.assignments a ON a.id = v.assignment_id
+              WHERE s.status IN ('queued', 'running')
+              GROUP BY a.course_id, s.lane) q ON q.course_id = c.id AND q.lane = l.lane
+  LEFT JOIN (SELECT a.course_id, jb.lane, count(*) AS unpublished_jobs,
+                    min(jb.created_at) AS oldest_unpublished_at
+               FROM gradeq.jobs jb
+               JOIN gradeq.submissions s ON s.id = jb.submission_id
+               JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+               JOIN gradeq.assignments a ON a.id = v.assignment_id
+              WHERE jb.published_at IS NULL
+              GROUP BY a.course_id, jb.lane) j ON j.course_id = c.id AND j.lane = l.lane
+  LEFT JOIN (SELECT a.course_id, s.lane,
+                    count(*) FILTER (WHERE s.status = 'graded' AND s.finished_at > now() - interval '1 hour') AS graded_1h,
+                    count(*) FILTER (WHERE s.status = 'error') AS errors_24h
+               FROM gradeq.submissions s
+               JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+               JOIN gradeq.assignments a ON a.id = v.assignment_id
+              WHERE s.finished_at > now() - interval '24 hours'
+              GROUP BY a.course_id, s.lane) f ON f.course_id = c.id AND f.lane = l.lane
+  LEFT JOIN (SELECT a.course_id, s.lane, count(*) AS dead_letters_24h
+               FROM gradeq.dead_letters dl
+               JOIN gradeq.submissions s ON s.id = dl.submission_id
+               JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+               JOIN gradeq.assignments a ON a.id = v.assignment_id
+              WHERE dl.dead_at > now() - interval '24 hours'
+              GROUP BY a.course_id, s.lane) d ON d.course_id = c.id AND d.lane = l.lane;

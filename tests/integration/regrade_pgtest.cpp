@@ -132,6 +132,29 @@ TEST_F(RegradeStoreTest, ARegradeIsANewAttemptOnTheBulkLaneGradedWithTheLatestSp
   EXPECT_TRUE(store.batch_progress(batch.batch_id).done());
 }
 
+TEST_F(RegradeStoreTest, LatencyAndQueueHealthCountFromWhenTheRegradeWasQueued) {
+  auto v1 = add("3");
+  std::string ann = submit(v1, "ann");
+  grade(ann, 1, 1);
+  {
+    // Handed in (and graded) thirty days ago.
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE gradeq.submissions SET submitted_at = submitted_at - interval '30 days'");
+    tx.commit();
+  }
+  add("33");
+  ASSERT_FALSE(store.regrade(request()).batch_id.empty());
+  EXPECT_EQ(text("SELECT oldest_queued_age_s < 3600 FROM gradeq.v_queue_health WHERE lane = 'bulk'"), "t")
+      << "the regrade has waited seconds, not since the hand-in";
+  grade(ann, 2, 3);
+  EXPECT_EQ(text("SELECT wait_p50_s < 3600 AND total_max_s < 3600 FROM gradeq.v_grading_latency"
+                 " WHERE lane = 'bulk'"),
+            "t")
+      << "latency is measured from when the attempt was queued";
+  EXPECT_EQ(text("SELECT queued_at > submitted_at FROM gradeq.submissions"), "t");
+}
+
 TEST_F(RegradeStoreTest, ALateResultOfTheReplacedAttemptNeverOverwritesTheRegrade) {
   auto v1 = add("3");
   std::string id = submit(v1, "bob");

@@ -501,7 +501,7 @@ RegradeBatch Store::regrade(const RegradeRequest& request) {
     // new attempt stores its own.
     auto jobs = tx.exec_params(
         "WITH moved AS ("
-        "  UPDATE gradeq.submissions SET attempt = attempt + 1, status = 'queued', lane = 'bulk',"
+        "  UPDATE gradeq.submissions SET attempt = attempt + 1, status = 'queued', lane = 'bulk', queued_at = now(),"
         "         error_reason = NULL, last_fault = NULL, deliveries = 0, lease_until = NULL"
         "   WHERE id = ANY($1::uuid[]) RETURNING id, attempt)"
         " INSERT INTO gradeq.jobs (submission_id, attempt, lane, assignment_version_id)"
