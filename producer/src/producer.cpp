@@ -18,6 +18,7 @@
 
 #include "gradeq/amqp.hpp"
 #include "gradeq/dispatch.hpp"
+#include "gradeq/webhook.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -172,11 +173,17 @@ std::pair<std::string, std::string> split_assignment(const std::string& text) {
 }
 
 SubmitResult submit(const Settings& settings, const std::string& assignment,
-                    const std::string& student, const std::vector<std::string>& files, Lane lane) {
+                    const std::string& student, const std::vector<std::string>& files, Lane lane,
+                    const std::optional<std::string>& webhook_url) {
   if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID");
   if (files.empty()) throw InputError("no files given");
+  if (webhook_url) {
+    const std::string problem = webhook::url_problem(*webhook_url);
+    if (!problem.empty()) throw InputError("webhook URL \"" + *webhook_url + "\": " + problem);
+  }
   pg::NewSubmission s;
   s.student = student;
+  s.webhook_url = webhook_url;
   for (const auto& path : files) {
     fs::path p(path);
     if (!fs::is_regular_file(p)) throw InputError(path + ": no such file");
