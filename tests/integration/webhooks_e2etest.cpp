@@ -351,11 +351,15 @@ TEST_F(WebhooksTest, AnEventLeftInTheOutboxIsPublishedWhenTheDispatcherStarts) {
   finish_in_error(id);  // committed while no dispatcher runs
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.events WHERE published_at IS NULL"), 1);
 
-  start_dispatcher(2);
+  testing::ChildProcess& dispatcher = start_dispatcher(2);
   auto got = receiver.wait_for(1);
   ASSERT_EQ(got.size(), 1u) << dispatcher_logs();
   EXPECT_EQ(got[0].header("X-Gradeq-Delivery"), event_id_of(id));
   EXPECT_EQ(wait_count("SELECT count(*) FROM gradeq.events WHERE published_at IS NOT NULL", 1), 1);
+
+  const auto status = dispatcher.terminate(60s);
+  ASSERT_TRUE(status.has_value()) << "SIGTERM stops it";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << testing::describe_status(*status);
 }
 
 TEST_F(WebhooksTest, TwoDispatchersDeliverEveryEventOnce) {

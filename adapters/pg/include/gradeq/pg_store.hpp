@@ -64,7 +64,7 @@ struct AssignmentVersion {
 struct NewSubmission {
   std::string student;
   std::vector<wire::File> files;
-  std::optional<std::string> webhook_url;  // checked by the caller (webhook::url_problem)
+  std::optional<std::string> webhook_url = std::nullopt;  // checked by the caller (webhook::url_problem)
 };
 
 // A row of the result events' outbox (gradeq.events).
