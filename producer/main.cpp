@@ -6,7 +6,8 @@
 // 3 wait (and regrade --wait): the batch finished but some submissions ended in `error`;
 // 4 wait (and regrade --wait): timed out;
 // 5 import: some students were refused (the others were imported; the summary says why).
-// `sweep --every S` and `serve` run until SIGTERM/SIGINT and exit 0 (serve: 2 if it cannot listen).
+// `sweep --every S`, `serve` and `webhooks` run until SIGTERM/SIGINT and exit 0 (serve: 2 if it
+// cannot listen).
 #include <unistd.h>
 
 #include <atomic>
@@ -113,6 +114,14 @@ int main(int argc, char** argv) {
   add_cmd->add_option("SPEC", spec_path, "Spec YAML file")->required();
   auto* check_cmd = assignment_cmd->add_subcommand("check", "Validate a spec without storing it");
   check_cmd->add_option("SPEC", spec_path, "Spec YAML file")->required();
+  std::string hook_assignment;
+  std::string hook_url;
+  bool hook_clear = false;
+  auto* hook_cmd = assignment_cmd->add_subcommand(
+      "webhook", "Set the webhook URL of an assignment's submissions that have none of their own");
+  hook_cmd->add_option("ASSIGNMENT", hook_assignment, "COURSE/ASSIGNMENT")->required();
+  auto* hook_url_opt = hook_cmd->add_option("URL", hook_url, "http:// or https:// URL");
+  hook_cmd->add_flag("--clear", hook_clear, "Remove the assignment's webhook")->excludes(hook_url_opt);
 
   std::string assignment;
   std::string student;
@@ -122,6 +131,9 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--assignment", assignment, "COURSE/ASSIGNMENT")->required();
   submit_cmd->add_option("--student", student, "Student ID")->required();
   submit_cmd->add_option("--lane", lane_text, "interactive (default) or bulk")->check(CLI::IsMember({"interactive", "bulk"}));
+  std::string webhook_url;
+  submit_cmd->add_option("--webhook", webhook_url,
+                         "POST the result here when graded (http:// or https://; overrides the assignment's)");
   submit_cmd->add_option("FILE", files, "Files of the submission")->required();
 
   std::string dir;
@@ -257,8 +269,21 @@ int main(int argc, char** argv) {
   auto* key_list_cmd = apikey_cmd->add_subcommand("list", "List the keys (never the keys themselves)");
   auto* key_revoke_cmd = apikey_cmd->add_subcommand("revoke", "Revoke the active key of this name");
   key_revoke_cmd->add_option("NAME", key_name, "The key's name")->required();
+  producer::WebhookSettings webhook_settings;
+  double retry_base_s = 5;
+  auto* webhooks_cmd = app.add_subcommand(
+      "webhooks", "Publish result events and deliver them to webhooks, signed, with retries, until SIGTERM");
+  webhooks_cmd->add_option("--secret", webhook_settings.secret, "HMAC-SHA256 signing key (required)")
+      ->envname("GRADEQ_WEBHOOK_SECRET")->always_capture_default(false);
+  webhooks_cmd->add_option("--max-attempts", webhook_settings.max_attempts, "POSTs per event, the first included")
+      ->check(CLI::Range(1, 1000));
+  webhooks_cmd->add_option("--retry-base", retry_base_s,
+                           "Seconds before the first retry; later ones wait 6, 24, 120, 720 times as long")
+      ->check(CLI::Range(0.001, 86400.0));
+  webhooks_cmd->add_option("--workers", webhook_settings.workers, "POSTs at once")->check(CLI::Range(1, 64));
 
   CLI11_PARSE(app, argc, argv);
+  webhook_settings.retry_base = std::chrono::milliseconds(static_cast<long long>(retry_base_s * 1000));
   settings.publish_retry = std::chrono::milliseconds(static_cast<long long>(publish_retry_s * 1000));
   policy.unpublished_grace = std::chrono::seconds(static_cast<long long>(grace_s));
   policy.relet = std::chrono::seconds(static_cast<long long>(relet_s));
@@ -295,9 +320,22 @@ int main(int argc, char** argv) {
       std::cout << stored.spec.course << "/" << stored.spec.assignment << " version " << r.version
                 << (r.new_version ? " stored" : " unchanged") << " (" << stored.spec.tests.size()
                 << " tests, " << stored.spec.max_score() << " points)\n";
+    } else if (*hook_cmd) {
+      if (!hook_clear && hook_url.empty()) {
+        std::cerr << "gradeq-producer: assignment webhook: give a URL, or --clear\n";
+        return 1;
+      }
+      producer::set_assignment_webhook(settings, hook_assignment,
+                                       hook_clear ? std::nullopt : std::optional(hook_url));
+      std::cout << hook_assignment << ": webhook " << (hook_clear ? "cleared" : "set to " + hook_url) << "\n";
+    } else if (*webhooks_cmd) {
+      std::signal(SIGTERM, on_signal);
+      std::signal(SIGINT, on_signal);
+      producer::run_webhooks(settings, webhook_settings, g_stop);
     } else if (*submit_cmd) {
       Lane lane = lane_from_string(lane_text).value_or(Lane::interactive);
-      auto r = producer::submit(settings, assignment, student, files, lane);
+      auto r = producer::submit(settings, assignment, student, files, lane,
+                                webhook_url.empty() ? std::nullopt : std::optional(webhook_url));
       std::cout << r.submission_ids.front() << "\n";
     } else if (*batch_cmd) {
       Lane lane = lane_from_string(lane_text).value_or(Lane::bulk);

@@ -164,8 +164,8 @@ SubmitRequest parse_submit_json(const std::string& body) {
   if (!doc.is_object()) unprocessable("", "the body must be a JSON object, not " + json_type(doc));
   for (const auto& [key, value] : doc.items()) {
     (void)value;
-    if (key != "assignment" && key != "student" && key != "files" && key != "lane") {
-      unprocessable(key, "unknown member \"" + key + "\" (assignment, student, files, lane)");
+    if (key != "assignment" && key != "student" && key != "files" && key != "lane" && key != "webhook_url") {
+      unprocessable(key, "unknown member \"" + key + "\" (assignment, student, files, lane, webhook_url)");
     }
   }
   SubmitRequest r;
@@ -174,6 +174,12 @@ SubmitRequest parse_submit_json(const std::string& body) {
   if (doc.contains("lane")) {
     if (!doc["lane"].is_string()) unprocessable("lane", "\"lane\" must be a string, not " + json_type(doc["lane"]));
     r.lane = lane_of(doc["lane"].get<std::string>());
+  }
+  if (doc.contains("webhook_url")) {
+    if (!doc["webhook_url"].is_string()) {
+      unprocessable("webhook_url", "\"webhook_url\" must be a string, not " + json_type(doc["webhook_url"]));
+    }
+    r.webhook_url = doc["webhook_url"].get<std::string>();
   }
   auto files = doc.find("files");
   if (files == doc.end()) unprocessable("files", "\"files\" is required");
@@ -243,9 +249,11 @@ SubmitRequest parse_submit_multipart(const std::vector<FormPart>& parts) {
       have_student = true;
     } else if (part.name == "lane") {
       r.lane = lane_of(part.content);
+    } else if (part.name == "webhook_url") {
+      r.webhook_url = part.content;
     } else {
       unprocessable(part.name, "unknown form field \"" + part.name +
-                                   "\" (assignment, student, lane, and file parts with a filename)");
+                                   "\" (assignment, student, lane, webhook_url, and file parts with a filename)");
     }
   }
   if (!have_assignment) unprocessable("assignment", "form field \"assignment\" is required");

@@ -319,7 +319,8 @@ struct Server::Impl {
     bool published = true;
     std::string publish_error;
     try {
-      auto r = producer::submit_files(settings, session, sr.assignment, sr.student, sr.files, sr.lane, backpressure);
+      auto r = producer::submit_files(settings, session, sr.assignment, sr.student, sr.files, sr.lane,
+                                      sr.webhook_url, backpressure);
       id = r.submission_ids.front();
     } catch (const producer::InputError& e) {
       const std::string text = e.what();

@@ -21,6 +21,7 @@
 #include "gradeq/dispatch.hpp"
 #include "gradeq/text.hpp"
 #include "internal.hpp"
+#include "gradeq/webhook.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -203,11 +204,17 @@ std::pair<std::string, std::string> split_assignment(const std::string& text) {
 }
 
 SubmitResult submit(const Settings& settings, const std::string& assignment,
-                    const std::string& student, const std::vector<std::string>& files, Lane lane) {
+                    const std::string& student, const std::vector<std::string>& files, Lane lane,
+                    const std::optional<std::string>& webhook_url) {
   if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID");
   if (files.empty()) throw InputError("no files given");
+  if (webhook_url) {
+    const std::string problem = webhook::url_problem(*webhook_url);
+    if (!problem.empty()) throw InputError("webhook URL \"" + *webhook_url + "\": " + problem);
+  }
   pg::NewSubmission s;
   s.student = student;
+  s.webhook_url = webhook_url;
   for (const auto& path : files) {
     fs::path p(path);
     if (!fs::is_regular_file(p)) throw InputError(path + ": no such file");
@@ -218,7 +225,7 @@ SubmitResult submit(const Settings& settings, const std::string& assignment,
     s.files.push_back({name, read_bytes(p), false});
   }
   Session session(settings);
-  return submit_files(settings, session, assignment, student, s.files, lane);
+  return submit_files(settings, session, assignment, student, s.files, lane, webhook_url);
 }
 
 SubmitResult submit_batch(const Settings& settings, const std::string& assignment,
@@ -291,12 +298,18 @@ std::string file_name_problem(const std::string& name) {
 
 SubmitResult submit_files(const Settings& settings, Session& session, const std::string& assignment,
                           const std::string& student, const std::vector<wire::File>& files, Lane lane,
+                          const std::optional<std::string>& webhook_url,
                           const std::function<void()>& before_store) {
   split_assignment(assignment);
   if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID", "student");
   if (files.empty()) throw InputError("no files given", "files");
+  if (webhook_url) {
+    const std::string problem = webhook::url_problem(*webhook_url);
+    if (!problem.empty()) throw InputError("webhook URL \"" + *webhook_url + "\": " + problem, "webhook_url");
+  }
   pg::NewSubmission s;
   s.student = student;
+  s.webhook_url = webhook_url;
   for (const auto& f : files) {
     const std::string problem = file_name_problem(f.path);
     if (!problem.empty()) throw InputError(problem, "files");

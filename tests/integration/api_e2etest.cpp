@@ -203,12 +203,18 @@ TEST_F(ApiTest, JsonAndMultipartSubmissionsAreGradedAndReadBack) {
   httplib::MultipartFormDataItems form{{"assignment", "cs101/wordfreq", "", ""},
                                        {"student", "bob", "", ""},
                                        {"lane", "bulk", "", ""},
+                                       {"webhook_url", "http://lms.example/graded", "", ""},
                                        {"file", read_file(kSuite / "submissions/bob/wordfreq.py"), "wordfreq.py", "text/x-python"}};
   r = client().Post("/v1/submissions", auth(key), form);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 202) << r->body;
   const std::string bob_id = json::parse(r->body)["id"];
   EXPECT_EQ(json::parse(r->body)["lane"], "bulk");
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE id = '" + bob_id +
+                     "' AND webhook_url = 'http://lms.example/graded'"),
+            1)
+      << "the submission's webhook (README \"Webhooks\") is stored with it";
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions WHERE webhook_url IS NOT NULL"), 1);
 
   // Before any grader runs: queued, no score.
   r = client().Get(("/v1/submissions/" + bob_id).c_str(), auth(key));
@@ -365,6 +371,9 @@ TEST_F(ApiTest, BadRequestsAreProblemsAndStoreNothing) {
        "files", "\"..\" component"},
       {{{"assignment", "cs101/wordfreq"}, {"student", "ann"}, {"files", {{"wordfreq.py", "x"}}}, {"lane", "fast"}},
        "lane", "\"interactive\" or \"bulk\""},
+      {{{"assignment", "cs101/wordfreq"}, {"student", "ann"}, {"files", {{"wordfreq.py", "x"}}},
+        {"webhook_url", "ftp://lms.example/hook"}},
+       "webhook_url", "ftp://lms.example/hook"},
   };
   for (const auto& c : cases) {
     p = problem(post_json(key, c.body.dump()), 422);

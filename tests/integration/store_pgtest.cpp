@@ -82,7 +82,7 @@ TEST_F(StoreTest, MigrationsAreRecordedAndIdempotent) {
   for (const auto& entry : std::filesystem::directory_iterator(GRADEQ_SOURCE_DIR "/migrations")) {
     if (entry.path().extension() == ".sql") ++files;
   }
-  EXPECT_GE(files, 5);
+  EXPECT_GE(files, 7);
   EXPECT_EQ(db.count("SELECT count(*) FROM public.gradeq_schema_migrations"), files);
 }
 

@@ -102,6 +102,17 @@ TEST(ApiSubmitJson, ObjectOfTextFiles) {
   EXPECT_EQ(r.files[0].content, "print(1)\n");
   EXPECT_EQ(r.files[1].path, "b.txt");
   EXPECT_EQ(r.files[1].content, "");
+  EXPECT_FALSE(r.webhook_url.has_value());
+}
+
+TEST(ApiSubmitJson, AWebhookUrlIsTakenAsGivenAndMustBeAString) {
+  auto r = parse_submit_json(
+      R"({"assignment":"c/a","student":"s","files":{"a.py":""},"webhook_url":"https://lms.example/hook?id=7"})");
+  EXPECT_EQ(r.webhook_url, "https://lms.example/hook?id=7");  // checked by the submission, as for the CLI
+  Problem p = problem_of(
+      [] { parse_submit_json(R"({"assignment":"c/a","student":"s","files":{"a.py":""},"webhook_url":7})"); });
+  EXPECT_EQ(p.status, 422);
+  EXPECT_EQ(p.field, "webhook_url");
 }
 
 TEST(ApiSubmitJson, ArrayWithBase64AndLane) {
@@ -170,11 +181,13 @@ TEST(ApiSubmitMultipart, FieldsAndFileParts) {
   auto r = parse_submit_multipart({{"assignment", "", "", "cs101/fizz"},
                                    {"student", "", "", "bob"},
                                    {"lane", "", "", "bulk"},
+                                   {"webhook_url", "", "", "http://lms.local/h"},
                                    {"file", "fizz.py", "text/x-python", "print(2)"},
                                    {"file", "util.py", "", "x = 1"}});
   EXPECT_EQ(r.assignment, "cs101/fizz");
   EXPECT_EQ(r.student, "bob");
   EXPECT_EQ(r.lane, Lane::bulk);
+  EXPECT_EQ(r.webhook_url, "http://lms.local/h");
   ASSERT_EQ(r.files.size(), 2u);
   EXPECT_EQ(r.files[0].path, "fizz.py");
   EXPECT_EQ(r.files[0].content, "print(2)");

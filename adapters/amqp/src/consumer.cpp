@@ -193,17 +193,22 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 class Session {
  public:
   Session(const detail::Endpoint& endpoint, const Topology& topology, int prefetch,
-          bool consume_dead, std::uint64_t generation, Dispatcher& dispatcher)
-      : topology_(topology), generation_(generation), dispatcher_(dispatcher) {
+          bool consume_dead, const std::string& only_queue, std::uint64_t generation,
+          Dispatcher& dispatcher)
+      : topology_(topology), only_queue_(only_queue), generation_(generation), dispatcher_(dispatcher) {
     detail::ConnectOptions options;
     options.heartbeat_s = kHeartbeatSeconds;
     options.connection_name = "gradeq consumer";
     connection_ = detail::Connection(endpoint, options);
     // Dead, then interactive, then bulk: each consumer exists before the next lane's
     // deliveries start flowing.
-    if (consume_dead) channels_.push_back(kDead);
-    channels_.push_back(kInteractive);
-    channels_.push_back(kBulk);
+    if (!only_queue_.empty()) {
+      channels_.push_back(kInteractive);  // the one queue, handled as the interactive lane
+    } else {
+      if (consume_dead) channels_.push_back(kDead);
+      channels_.push_back(kInteractive);
+      channels_.push_back(kBulk);
+    }
     for (amqp_channel_t channel : channels_) {
       const std::string queue = queue_of(channel);
       connection_.open_channel(channel);
@@ -255,6 +260,7 @@ class Session {
 
  private:
   std::string queue_of(amqp_channel_t channel) const {
+    if (!only_queue_.empty()) return only_queue_;
     return channel == kDead          ? topology_.dead()
            : channel == kInteractive ? topology_.interactive()
                                      : topology_.bulk();
@@ -342,6 +348,7 @@ class Session {
   }
 
   Topology topology_;
+  std::string only_queue_;  // ConsumerOptions::queue
   std::uint64_t generation_;
   Dispatcher& dispatcher_;
   detail::Connection connection_;
@@ -384,8 +391,8 @@ void Consumer::run(const std::function<Disposition(const Delivery&)>& handler, i
   while (!stop.load()) {
     std::optional<Session> session;
     try {
-      session.emplace(endpoint, topology_, prefetch_, options_.consume_dead, ++generation,
-                      dispatcher);
+      session.emplace(endpoint, topology_, prefetch_, options_.consume_dead, options_.queue,
+                      ++generation, dispatcher);
       if (lost) spdlog::info("amqp consumer: reconnected to {}", endpoint.display);
       lost = false;
       backoff = kFirstBackoff;

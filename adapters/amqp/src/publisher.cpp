@@ -185,8 +185,12 @@ struct Publisher::Impl {
     connect();
   }
 
-  void publish(const std::string& queue, const std::vector<std::string>& bodies) {
+  void publish(const std::string& exchange_name, const std::string& key,
+               const std::vector<std::string>& bodies) {
     if (bodies.empty()) return;
+    // What the errors name: the queue, or the exchange and the routing key.
+    const std::string queue =
+        exchange_name.empty() ? key : "exchange " + exchange_name + "' key '" + key;
     ensure_connected();
 
     first = next_seq;
@@ -202,8 +206,9 @@ struct Publisher::Impl {
         AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
     props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     props.content_type = amqp_cstring_bytes("application/json");
-    const amqp_bytes_t exchange = amqp_empty_bytes;
-    const amqp_bytes_t routing_key = detail::to_bytes(queue);
+    const amqp_bytes_t exchange =
+        exchange_name.empty() ? amqp_empty_bytes : detail::to_bytes(exchange_name);
+    const amqp_bytes_t routing_key = detail::to_bytes(key);
 
     const auto deadline = std::chrono::steady_clock::now() + confirm_timeout;
     try {
@@ -251,7 +256,7 @@ struct Publisher::Impl {
       if (returned > 0) {
         text = std::to_string(returned) + " of " + std::to_string(bodies.size()) +
                " messages returned as unroutable (" + return_text +
-               "): does the queue exist?";
+               "): does the queue exist (or one bound to the exchange)?";
       }
       if (nacked > 0) {
         if (!text.empty()) text += "; ";
@@ -275,7 +280,13 @@ Publisher& Publisher::operator=(Publisher&&) noexcept = default;
 
 void Publisher::publish(const std::string& queue, const std::vector<std::string>& bodies) {
   if (!impl_) throw AmqpError("amqp: publish on a moved-from Publisher");
-  impl_->publish(queue, bodies);
+  impl_->publish("", queue, bodies);
+}
+
+void Publisher::publish_to(const std::string& exchange, const std::string& routing_key,
+                           const std::vector<std::string>& bodies) {
+  if (!impl_) throw AmqpError("amqp: publish on a moved-from Publisher");
+  impl_->publish(exchange, routing_key, bodies);
 }
 
 }  // namespace gradeq::amqp

@@ -1,4 +1,5 @@
-// Queue topology: two lane queues dead-lettering into one dead queue, all durable quorum queues.
+// Queue topology: two lane queues dead-lettering into one dead queue, all durable quorum queues;
+// and the result events' exchange with the webhook queues.
 #include <vector>
 
 #include "connection.hpp"
@@ -71,6 +72,49 @@ void delete_topology(const std::string& url, const Topology& topology) {
                       /*if_empty=*/0);
     connection.check_rpc(kChannel, ("queue.delete '" + queue + "'").c_str());
   }
+}
+
+std::string EventTopology::exchange() const { return prefix + ".events"; }
+std::string EventTopology::webhooks() const { return prefix + ".webhooks"; }
+std::string EventTopology::wait_queue(std::chrono::milliseconds delay) const {
+  return prefix + ".webhooks.wait." + std::to_string(delay.count()) + "ms";
+}
+
+void declare_event_topology(const std::string& url, const EventTopology& topology,
+                            const std::vector<std::chrono::milliseconds>& delays) {
+  detail::Connection connection = open(url, "gradeq event topology");
+  const std::string exchange = topology.exchange();
+  amqp_exchange_declare(connection.get(), kChannel, detail::to_bytes(exchange),
+                        amqp_cstring_bytes("topic"), /*passive=*/0, /*durable=*/1,
+                        /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
+  connection.check_rpc(kChannel, ("exchange.declare '" + exchange + "'").c_str());
+  const std::string webhooks = topology.webhooks();
+  declare(connection, webhooks, {string_entry("x-queue-type", "quorum")});
+  amqp_queue_bind(connection.get(), kChannel, detail::to_bytes(webhooks), detail::to_bytes(exchange),
+                  amqp_cstring_bytes("submission.*"), amqp_empty_table);
+  connection.check_rpc(kChannel, ("queue.bind '" + webhooks + "'").c_str());
+  const std::string empty;
+  for (const auto delay : delays) {
+    // Classic: every message of a queue has the same TTL, so they expire in order at the head.
+    declare(connection, topology.wait_queue(delay),
+            {long_entry("x-message-ttl", delay.count()),
+             string_entry("x-dead-letter-exchange", empty),
+             string_entry("x-dead-letter-routing-key", webhooks)});
+  }
+}
+
+void delete_event_topology(const std::string& url, const EventTopology& topology,
+                           const std::vector<std::chrono::milliseconds>& delays) {
+  detail::Connection connection = open(url, "gradeq event topology");
+  std::vector<std::string> queues{topology.webhooks()};
+  for (const auto delay : delays) queues.push_back(topology.wait_queue(delay));
+  for (const std::string& queue : queues) {
+    amqp_queue_delete(connection.get(), kChannel, detail::to_bytes(queue), 0, 0);
+    connection.check_rpc(kChannel, ("queue.delete '" + queue + "'").c_str());
+  }
+  const std::string exchange = topology.exchange();
+  amqp_exchange_delete(connection.get(), kChannel, detail::to_bytes(exchange), /*if_unused=*/0);
+  connection.check_rpc(kChannel, ("exchange.delete '" + exchange + "'").c_str());
 }
 
 std::uint32_t queue_depth(const std::string& url, const std::string& queue) {

@@ -231,12 +231,22 @@ std::vector<std::string> migrate(const std::string& url, const std::string& migr
   });
 }
 
+// LISTEN gradeq_events on a Store's connection (see Store::wait_for_events).
+class EventListener : public pqxx::notification_receiver {
+ public:
+  explicit EventListener(pqxx::connection_base& c) : pqxx::notification_receiver(c, "gradeq_events") {}
+  void operator()(const std::string&, int) override { notified = true; }
+  bool notified = false;
+};
+
 class Store::Impl {
  public:
   explicit Impl(std::string url) : url_(std::move(url)) {}
+  ~Impl() { listener_.reset(); }
 
   pqxx::connection& conn() {
     if (!conn_ || !conn_->is_open()) {
+      listener_.reset();
       conn_.reset();
       try {
         conn_ = std::make_unique<pqxx::connection>(url_);
@@ -246,7 +256,16 @@ class Store::Impl {
     }
     return *conn_;
   }
-  void drop() { conn_.reset(); }
+  void drop() {
+    listener_.reset();  // before its connection
+    conn_.reset();
+  }
+
+  // The listener on the current connection, created (LISTEN) on first use.
+  EventListener& listener(pqxx::connection& c) {
+    if (!listener_) listener_ = std::make_unique<EventListener>(c);
+    return *listener_;
+  }
 
   template <typename F>
   auto run(const char* what, F&& body) -> decltype(body(std::declval<pqxx::connection&>())) {
@@ -261,6 +280,7 @@ class Store::Impl {
  private:
   std::string url_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<EventListener> listener_;
 };
 
 Store::Store(std::string url) : impl_(std::make_unique<Impl>(std::move(url))) {}
@@ -371,6 +391,19 @@ std::vector<std::string> insert_submissions(pqxx::work& tx, const AssignmentVers
           " SELECT id, path, decode(content, 'hex')"
           "   FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, path, content)",
           array_literal(file_ids), array_literal(paths), array_literal(contents));
+    }
+    std::vector<std::string> hook_ids, hook_urls;
+    for (std::size_t i = first; i < last; ++i) {
+      if (submissions[i].webhook_url) {
+        hook_ids.push_back(chunk_ids[i - first]);
+        hook_urls.push_back(*submissions[i].webhook_url);
+      }
+    }
+    if (!hook_ids.empty()) {
+      tx.exec_params(
+          "UPDATE gradeq.submissions s SET webhook_url = x.url"
+          "  FROM unnest($1::uuid[], $2::text[]) AS x(id, url) WHERE s.id = x.id",
+          array_literal(hook_ids), array_literal(hook_urls));
     }
     ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
     first = last;
@@ -1109,6 +1142,93 @@ std::optional<std::pair<ApiKey, std::string>> Store::find_api_key(const std::str
       tx.commit();
     }
     return std::make_pair(k, r[0][3].as<std::string>());
+  });
+}
+
+void Store::set_assignment_webhook(const std::string& course, const std::string& assignment,
+                                   const std::optional<std::string>& url) {
+  impl_->run("set assignment webhook", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "UPDATE gradeq.assignments a SET webhook_url = $3 FROM gradeq.courses c"
+        " WHERE c.id = a.course_id AND c.code = $1 AND a.name = $2 RETURNING a.id",
+        course, assignment, url ? url->c_str() : nullptr);
+    if (r.empty()) throw NotFound("no assignment " + course + "/" + assignment + " (add it first)");
+    tx.commit();
+  });
+}
+
+std::size_t Store::publish_events(std::size_t limit,
+                                  const std::function<void(const std::vector<OutboxEvent>&)>& publish) {
+  return impl_->run("publish events", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto rows = tx.exec_params(
+        "SELECT id, kind, submission_id::text, payload::text FROM gradeq.events"
+        " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit);
+    std::vector<OutboxEvent> events;
+    std::vector<std::string> ids;
+    for (const auto& row : rows) {
+      events.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                        row[3].as<std::string>()});
+      ids.push_back(std::to_string(events.back().id));
+    }
+    if (events.empty()) return std::size_t{0};
+    publish(events);
+    tx.exec_params("UPDATE gradeq.events SET published_at = now() WHERE id = ANY($1::bigint[])",
+                   array_literal(ids));
+    tx.commit();
+    return events.size();
+  });
+}
+
+bool Store::wait_for_events(std::chrono::milliseconds timeout) {
+  return impl_->run("wait for events", [&](pqxx::connection& c) {
+    EventListener& listener = impl_->listener(c);
+    listener.notified = false;
+    c.get_notifs();
+    if (!listener.notified) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
+      c.await_notification(static_cast<long>(us / 1000000), static_cast<long>(us % 1000000));
+    }
+    return listener.notified;
+  });
+}
+
+WebhookTarget Store::webhook_target(std::int64_t event_id, int attempt) {
+  return impl_->run("webhook target", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT COALESCE(s.webhook_url, a.webhook_url),"
+        "       EXISTS (SELECT 1 FROM gradeq.webhook_deliveries d WHERE d.event_id = e.id"
+        "                AND (d.attempt = $2 OR d.outcome IN ('delivered', 'failed')))"
+        "  FROM gradeq.events e"
+        "  JOIN gradeq.submissions s ON s.id = e.submission_id"
+        "  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+        "  JOIN gradeq.assignments a ON a.id = v.assignment_id"
+        " WHERE e.id = $1",
+        event_id, attempt);
+    WebhookTarget out;
+    if (r.empty()) return out;
+    out.exists = true;
+    if (!r[0][0].is_null()) out.url = r[0][0].as<std::string>();
+    out.done = r[0][1].as<bool>();
+    return out;
+  });
+}
+
+bool Store::record_webhook_attempt(const WebhookAttempt& a) {
+  return impl_->run("record webhook attempt", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    const std::string status = a.status_code ? std::to_string(*a.status_code) : std::string();
+    auto r = tx.exec_params(
+        "INSERT INTO gradeq.webhook_deliveries (event_id, attempt, url, status_code, error, outcome,"
+        "  duration_ms) VALUES ($1, $2, $3, $4::int, $5, $6, $7)"
+        " ON CONFLICT (event_id, attempt) DO NOTHING RETURNING id",
+        a.event_id, a.attempt, storable_text(a.url, 4096), a.status_code ? status.c_str() : nullptr,
+        a.error.empty() ? nullptr : storable_text(a.error, 4096).c_str(), a.outcome, a.duration_ms);
+    tx.commit();
+    return !r.empty();
   });
 }
 

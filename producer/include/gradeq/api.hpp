@@ -52,9 +52,10 @@ struct SubmitRequest {
   std::string student;
   Lane lane = Lane::interactive;
   std::vector<wire::File> files;
+  std::optional<std::string> webhook_url;  // POSTed when graded (README "Webhooks")
 };
 
-// {"assignment":"COURSE/NAME","student":"ID","lane":"interactive"|"bulk",
+// {"assignment":"COURSE/NAME","student":"ID","lane":"interactive"|"bulk","webhook_url":URL,
 //  "files":{"NAME":"TEXT",...} | [{"name":NAME,"content":TEXT,"encoding":"utf-8"|"base64"},...]}
 // Unknown members are refused. Throws ProblemError: 400 (not JSON; with position, line and
 // column) or 422 (wrong shape, naming the field).

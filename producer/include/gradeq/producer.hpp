@@ -2,6 +2,7 @@
 // the command line and calls these; the tests call them directly.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -79,10 +80,37 @@ struct SubmitResult {
   std::string batch_id;  // empty for a single submission
 };
 
-// One student's files (each stored under its base name).
+// One student's files (each stored under its base name). `webhook_url`: where to POST the
+// result when it is final (README "Webhooks"); it overrides the assignment's. Only http:// and
+// https:// URLs: InputError otherwise, before anything is stored.
 SubmitResult submit(const Settings& settings, const std::string& assignment,
                     const std::string& student, const std::vector<std::string>& files,
-                    Lane lane = Lane::interactive);
+                    Lane lane = Lane::interactive,
+                    const std::optional<std::string>& webhook_url = std::nullopt);
+
+// `assignment webhook COURSE/ASSIGNMENT URL` (or nullopt: `--clear`): the webhook of every
+// submission of the assignment that has none of its own, read when its result is delivered.
+// InputError for an unknown assignment or a URL that is not http:// or https://.
+void set_assignment_webhook(const Settings& settings, const std::string& assignment,
+                            const std::optional<std::string>& url);
+
+struct WebhookSettings {
+  std::string secret;                              // HMAC-SHA256 key; required
+  int max_attempts = 6;                            // POSTs per event, the first included
+  std::chrono::milliseconds retry_base{5000};      // see webhook::retry_delay
+  int workers = 4;                                 // POSTs at once
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{10000};   // also the write timeout
+  std::chrono::milliseconds poll{1000};            // outbox poll when no NOTIFY comes
+};
+
+// `gradeq-producer webhooks`: until `stop`, publishes the result events' outbox to the exchange
+// <prefix>.events (after LISTEN/NOTIFY or a poll) and delivers each event from the queue
+// <prefix>.webhooks to its webhook, signed, with retries through the wait queues (README
+// "Webhooks"). Outages of the database or the broker are logged and waited out. InputError for
+// bad settings (no secret, max_attempts < 1, ...).
+void run_webhooks(const Settings& settings, const WebhookSettings& webhooks,
+                  const std::atomic<bool>& stop);
 
 // The connections one caller reuses across submissions (a server thread): a store and a job
 // publisher, each opened on first use and reopened after a loss. Not thread-safe.
@@ -113,6 +141,7 @@ std::string file_name_problem(const std::string& name);
 SubmitResult submit_files(const Settings& settings, Session& session, const std::string& assignment,
                           const std::string& student, const std::vector<wire::File>& files,
                           Lane lane = Lane::interactive,
+                          const std::optional<std::string>& webhook_url = std::nullopt,
                           const std::function<void()>& before_store = nullptr);
 
 // API keys (`gradeq-producer apikey`). create_api_key returns the new key (shown once; only its

@@ -61,6 +61,28 @@ void delete_topology(const std::string& url, const Topology& topology);
 // consumer and not yet settled are not counted). Throws AmqpError if the queue does not exist.
 std::uint32_t queue_depth(const std::string& url, const std::string& queue);
 
+// Result events (README "Webhooks"): a durable topic exchange <prefix>.events where each event
+// is published with its kind as routing key ("submission.graded", "submission.error"); the
+// webhook dispatcher's durable quorum queue <prefix>.webhooks bound to it with "submission.*";
+// and one wait queue per retry delay, <prefix>.webhooks.wait.<ms>ms: a durable classic queue
+// with x-message-ttl = the delay that dead-letters expired messages back to <prefix>.webhooks
+// (through the default exchange). A retry is published to the wait queue of its delay: nothing
+// sleeps holding a message.
+struct EventTopology {
+  std::string prefix = "gradeq";
+  std::string exchange() const;  // prefix + ".events"
+  std::string webhooks() const;  // prefix + ".webhooks"
+  std::string wait_queue(std::chrono::milliseconds delay) const;  // prefix + ".webhooks.wait.<ms>ms"
+};
+
+// Idempotently declares the exchange, the webhooks queue and its binding, and a wait queue per
+// delay. Throws AmqpError (broker unreachable, a queue exists with other arguments).
+void declare_event_topology(const std::string& url, const EventTopology& topology,
+                            const std::vector<std::chrono::milliseconds>& delays);
+// Deletes them (with their messages); missing ones are not an error.
+void delete_event_topology(const std::string& url, const EventTopology& topology,
+                           const std::vector<std::chrono::milliseconds>& delays);
+
 // One connection and one channel in confirm mode. Not thread-safe: one Publisher per thread.
 // The connection is opened by the first publish() (the constructor only validates the URL) and
 // kept open between calls; a connection found dead at the start of a call is reopened silently.
@@ -84,6 +106,11 @@ class Publisher {
   // the messages may have been enqueued: retry the whole batch (consumers must tolerate
   // duplicates anyway). After a timeout or a connection loss the next call reconnects.
   void publish(const std::string& queue, const std::vector<std::string>& bodies);
+
+  // The same, to `exchange` with `routing_key` (mandatory: a message no queue is bound for is
+  // returned, and that is an AmqpError too).
+  void publish_to(const std::string& exchange, const std::string& routing_key,
+                  const std::vector<std::string>& bodies);
 
  private:
   struct Impl;
@@ -156,6 +183,10 @@ struct ConsumerOptions {
   // deliveries (never bulk ones): an interactive delivery starts at once even while every
   // other worker is busy with bulk work. Prefetch them too (prefetch >= workers + reserved).
   int reserved_interactive = 0;
+  // When not empty: consume this one queue instead of the lanes (and the dead queue), e.g. the
+  // webhooks queue. Its deliveries have Delivery::queue == queue and are handled like
+  // interactive ones; the ack contract is the same.
+  std::string queue;
 };
 
 class Consumer {

@@ -65,6 +65,33 @@ struct AssignmentVersion {
 struct NewSubmission {
   std::string student;
   std::vector<wire::File> files;
+  std::optional<std::string> webhook_url = std::nullopt;  // checked by the caller (webhook::url_problem)
+};
+
+// A row of the result events' outbox (gradeq.events).
+struct OutboxEvent {
+  std::int64_t id = 0;
+  std::string kind;           // "submission.graded" | "submission.error"
+  std::string submission_id;
+  std::string payload;        // JSON text
+};
+
+// Where and whether to POST one attempt of an event (see Store::webhook_target).
+struct WebhookTarget {
+  bool exists = false;                 // the event row exists
+  std::optional<std::string> url;      // the submission's webhook URL, else its assignment's
+  bool done = false;                   // this attempt, or a final outcome, is already recorded
+};
+
+// One POST attempt, as gradeq.webhook_deliveries stores it.
+struct WebhookAttempt {
+  std::int64_t event_id = 0;
+  int attempt = 1;
+  std::string url;
+  std::optional<int> status_code;  // none: no response
+  std::string error;               // "" when none
+  std::string outcome;             // "retrying" | "delivered" | "failed"
+  std::int64_t duration_ms = 0;
 };
 
 // One submission of an import and its idempotency key (see gradeq.imports).
@@ -346,6 +373,32 @@ class Store {
   // nullopt when there is none (unknown or revoked). ApiKey's key hash is compared again by the
   // caller in constant time.
   std::optional<std::pair<ApiKey, std::string>> find_api_key(const std::string& key_sha256);
+  // --- result events and webhooks (migrations/0006_events.sql) ---
+
+  // Sets (or with nullopt clears) an assignment's webhook URL. Throws NotFound.
+  void set_assignment_webhook(const std::string& course, const std::string& assignment,
+                              const std::optional<std::string>& url);
+
+  // The outbox, in one transaction: locks up to `limit` unpublished events, oldest first (FOR
+  // UPDATE SKIP LOCKED: concurrent dispatchers share them), calls `publish` (which returns only
+  // once the broker confirmed them, or throws), marks them published and commits. Returns how
+  // many were published; if `publish` throws, nothing is marked and the exception propagates.
+  std::size_t publish_events(std::size_t limit,
+                             const std::function<void(const std::vector<OutboxEvent>&)>& publish);
+
+  // Waits up to `timeout` for a NOTIFY gradeq_events (sent when an event is committed); true if
+  // one came. The first call on a connection LISTENs (an event committed before that is found
+  // by the next publish_events, not by a notification).
+  bool wait_for_events(std::chrono::milliseconds timeout);
+
+  // The URL to POST attempt `attempt` of event `event_id` to (the submission's webhook_url, else
+  // its assignment's), and whether that attempt or a final outcome (delivered, failed) is
+  // already recorded (a duplicate delivery of the message).
+  WebhookTarget webhook_target(std::int64_t event_id, int attempt);
+
+  // Records one attempt; false if that attempt of that event was already recorded (nothing is
+  // written then).
+  bool record_webhook_attempt(const WebhookAttempt& attempt);
 
  private:
   class Impl;
