@@ -4,17 +4,24 @@
 // Exit codes: 0 done; 1 bad input (nothing stored, nothing published); 2 a system fault
 // (database or broker unreachable; for submit: stored but not published — see republish);
 // 3 wait: the batch finished but some submissions ended in `error`; 4 wait: timed out.
-// `sweep --every S` runs until SIGTERM/SIGINT and exits 0.
+// `sweep --every S` and `serve` run until SIGTERM/SIGINT and exit 0 (serve: 2 if it cannot listen).
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "gradeq/amqp.hpp"
+#include "gradeq/api.hpp"
+#include "gradeq/api_server.hpp"
+#include "gradeq/log.hpp"
 #include "gradeq/producer.hpp"
 
 namespace {
@@ -147,6 +154,35 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--every", every_s, "Sweep every this many seconds until SIGTERM (0: once)")
       ->check(CLI::Range(0.0, 86400.0));
 
+  api::ServerOptions serve_options;
+  std::string listen = "0.0.0.0:8080";
+  std::string log_format = "text";
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM (README \"HTTP API\")");
+  serve_cmd->add_option("--listen", listen, "HOST:PORT to listen on")->envname("GRADEQ_API_LISTEN");
+  serve_cmd->add_option("--max-body-bytes", serve_options.max_body_bytes, "Largest request body (413 above)")
+      ->envname("GRADEQ_API_MAX_BODY_BYTES")->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  serve_cmd->add_option("--max-queue-depth", serve_options.max_queue_depth,
+                        "Jobs a lane's queue may hold before submissions to it get 503 + Retry-After")
+      ->envname("GRADEQ_API_MAX_QUEUE_DEPTH");
+  serve_cmd->add_option("--threads", serve_options.threads, "Requests handled at once")
+      ->envname("GRADEQ_API_THREADS")->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--retry-after", serve_options.retry_after_s, "Seconds a 503 asks clients to wait")
+      ->envname("GRADEQ_API_RETRY_AFTER_S")->check(CLI::Range(1, 3600));
+  serve_cmd->add_option("--log-format", log_format, "Log lines as text, or as one JSON object each")
+      ->envname("GRADEQ_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}));
+
+  std::string key_name;
+  std::string key_course;
+  auto* apikey_cmd = app.add_subcommand("apikey", "Manage the HTTP API's keys");
+  apikey_cmd->require_subcommand(1);
+  auto* key_create_cmd = apikey_cmd->add_subcommand(
+      "create", "Make a key and print it (last line; shown once: only its SHA-256 is stored)");
+  key_create_cmd->add_option("NAME", key_name, "The key's name")->required();
+  key_create_cmd->add_option("--course", key_course, "Scope the key to this course");
+  auto* key_list_cmd = apikey_cmd->add_subcommand("list", "List the keys (never the keys themselves)");
+  auto* key_revoke_cmd = apikey_cmd->add_subcommand("revoke", "Revoke the active key of this name");
+  key_revoke_cmd->add_option("NAME", key_name, "The key's name")->required();
+
   CLI11_PARSE(app, argc, argv);
   settings.publish_retry = std::chrono::milliseconds(static_cast<long long>(publish_retry_s * 1000));
   policy.unpublished_grace = std::chrono::seconds(static_cast<long long>(grace_s));
@@ -252,6 +288,42 @@ int main(int argc, char** argv) {
         std::cerr << "exported an older graded score for " << r.older_grade.size()
                   << " student(s) whose newest submission is not graded: " << list(r.older_grade) << "\n";
       }
+    } else if (*serve_cmd) {
+      try {
+        std::tie(serve_options.host, serve_options.port) = api::parse_listen(listen);
+      } catch (const std::invalid_argument& e) {
+        std::cerr << "gradeq-producer: --listen: " << e.what() << "\n";
+        return 1;
+      }
+      log::use_format(log_format);
+      std::signal(SIGTERM, on_signal);
+      std::signal(SIGINT, on_signal);
+      api::Server server(settings, serve_options);
+      spdlog::info("serving the HTTP API on http://{}:{} (max body {} bytes, max queue depth {} per lane, {} threads)",
+                   serve_options.host, server.port(), serve_options.max_body_bytes, serve_options.max_queue_depth,
+                   serve_options.threads);
+      while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      spdlog::info("stopping: finishing the requests in hand");
+      server.stop();
+      spdlog::info("stopped");
+    } else if (*key_create_cmd) {
+      std::optional<std::string> scope;
+      if (!key_course.empty()) scope = key_course;
+      std::string key = producer::create_api_key(settings, key_name, scope);
+      std::cerr << "API key " << key_name << (scope ? " for course " + *scope : std::string(" for every course"))
+                << " created; it is shown once, store it now:\n";
+      std::cout << key << std::endl;
+    } else if (*key_list_cmd) {
+      auto keys = producer::list_api_keys(settings);
+      std::cout << "NAME\tCOURSE\tCREATED\tLAST USED\tREVOKED\n";
+      for (const auto& k : keys) {
+        auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+        std::cout << k.name << "\t" << k.course.value_or("*") << "\t" << k.created_at << "\t" << dash(k.last_used_at)
+                  << "\t" << dash(k.revoked_at) << "\n";
+      }
+    } else if (*key_revoke_cmd) {
+      producer::revoke_api_key(settings, key_name);
+      std::cout << "revoked " << key_name << "\n";
     } else if (*republish_cmd) {
       std::optional<std::string> only_batch;
       if (!batch.empty()) only_batch = batch;

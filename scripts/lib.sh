@@ -32,7 +32,7 @@ GRADEQ_PACKAGES=(
   cmake ninja-build g++ pkg-config
   librabbitmq-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev
   libboost-dev libboost-filesystem-dev libboost-regex-dev libpugixml-dev libarchive-dev
-  libcpp-httplib-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev libssl-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   docker.io docker-compose curl debootstrap rabbitmq-server postgresql-15
 )
 

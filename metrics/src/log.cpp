@@ -11,6 +11,8 @@ namespace gradeq::log {
 
 namespace {
 
+thread_local std::vector<std::pair<std::string, ScopedFields::Value>> t_fields;
+
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -27,6 +29,9 @@ class JsonFormatter final : public spdlog::formatter {
     if (std::regex_search(text, m, kSubmission)) {
       line["submission_id"] = m[1].str();
       if (std::regex_search(text, m, kAttempt)) line["attempt"] = std::stoi(m[1].str());
+    }
+    for (const auto& [key, value] : t_fields) {
+      std::visit([&line, &key = key](const auto& v) { line[key] = v; }, value);
     }
     // Invalid UTF-8 in a message (a student's output, a broken body) is replaced, never thrown.
     const std::string out = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -50,6 +55,12 @@ class JsonFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+ScopedFields::ScopedFields(std::vector<std::pair<std::string, Value>> fields) : saved_(std::move(t_fields)) {
+  t_fields = std::move(fields);
+}
+
+ScopedFields::~ScopedFields() { t_fields = std::move(saved_); }
 
 std::unique_ptr<spdlog::formatter> json_formatter() { return std::make_unique<JsonFormatter>(); }
 

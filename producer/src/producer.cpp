@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "gradeq/amqp.hpp"
+#include "gradeq/api.hpp"
 #include "gradeq/dispatch.hpp"
+#include "gradeq/text.hpp"
 
 #ifndef GRADEQ_MIGRATIONS_DIR
 #error "GRADEQ_MIGRATIONS_DIR must name the migrations/ folder"
@@ -82,9 +84,9 @@ std::vector<std::string> check_files(const Settings& settings, const Spec& spec,
 // Publishes after commit (the jobs are already in the outbox). A broker that does not answer is
 // retried for `settings.publish_retry`, then PublishError: the jobs stay unpublished and the
 // sweeper (or `republish`) publishes them later. Never reports success for an unconfirmed job.
-void publish_jobs(const Settings& settings, pg::Store& store, const std::vector<Job>& jobs) {
+void publish_jobs(const Settings& settings, pg::Store& store, dispatch::JobPublisher& publisher,
+                  const std::vector<Job>& jobs) {
   if (jobs.empty()) return;
-  dispatch::JobPublisher publisher(settings.amqp_url, settings.queue_prefix);
   const auto deadline = std::chrono::steady_clock::now() + settings.publish_retry;
   std::chrono::milliseconds backoff{250};
   for (;;) {
@@ -113,20 +115,27 @@ void publish_jobs(const Settings& settings, pg::Store& store, const std::vector<
   }
 }
 
+void publish_jobs(const Settings& settings, pg::Store& store, const std::vector<Job>& jobs) {
+  if (jobs.empty()) return;
+  dispatch::JobPublisher publisher(settings.amqp_url, settings.queue_prefix);
+  publish_jobs(settings, store, publisher, jobs);
+}
+
 // The assignment's newest version; an unknown assignment is the user's mistake (InputError).
 pg::AssignmentVersion latest_version(pg::Store& store, const std::string& course, const std::string& name) {
   try {
     return store.latest_version(course, name);
   } catch (const pg::NotFound& e) {
-    throw InputError(e.what());
+    throw InputError(e.what(), "assignment");
   }
 }
 
-SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
+SubmitResult store_and_publish(const Settings& settings, pg::Store& store, dispatch::JobPublisher& publisher,
+                               const std::string& assignment,
                                const std::vector<pg::NewSubmission>& submissions, Lane lane,
-                               const std::optional<std::string>& batch_label) {
+                               const std::optional<std::string>& batch_label,
+                               const std::function<void()>& before_store = nullptr) {
   auto [course, name] = split_assignment(assignment);
-  pg::Store store(settings.database_url);
   pg::AssignmentVersion version = latest_version(store, course, name);
   std::vector<std::string> problems;
   for (const auto& s : submissions) {
@@ -135,15 +144,30 @@ SubmitResult store_and_publish(const Settings& settings, const std::string& assi
     }
   }
   throw_if_any("nothing was submitted:", problems);
+  if (before_store) before_store();
   auto [ids, batch_id] = store.add_submissions(version, submissions, lane, batch_label);
   std::vector<Job> jobs;
   for (const auto& id : ids) jobs.push_back({id, 1, lane});
-  publish_jobs(settings, store, jobs);
+  publish_jobs(settings, store, publisher, jobs);
   SubmitResult result;
   result.submission_ids = ids;
   result.batch_id = batch_id;
   for (const auto& s : submissions) result.students.push_back(s.student);
   return result;
+}
+
+SubmitResult store_and_publish(const Settings& settings, const std::string& assignment,
+                               const std::vector<pg::NewSubmission>& submissions, Lane lane,
+                               const std::optional<std::string>& batch_label) {
+  split_assignment(assignment);  // a malformed name is reported before any connection
+  pg::Store store(settings.database_url);
+  dispatch::JobPublisher publisher(settings.amqp_url, settings.queue_prefix);
+  return store_and_publish(settings, store, publisher, assignment, submissions, lane, batch_label);
+}
+
+bool valid_key_name(const std::string& name) {
+  static const std::regex re(R"([A-Za-z0-9][A-Za-z0-9_.@+-]{0,63})");
+  return std::regex_match(name, re);
 }
 
 }  // namespace
@@ -166,7 +190,7 @@ std::pair<std::string, std::string> split_assignment(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() ||
       text.find('/', slash + 1) != std::string::npos) {
-    throw InputError("\"" + text + "\" is not COURSE/ASSIGNMENT");
+    throw InputError("\"" + text + "\" is not COURSE/ASSIGNMENT", "assignment");
   }
   return {text.substr(0, slash), text.substr(slash + 1)};
 }
@@ -186,7 +210,8 @@ SubmitResult submit(const Settings& settings, const std::string& assignment,
     }
     s.files.push_back({name, read_bytes(p), false});
   }
-  return store_and_publish(settings, assignment, {s}, lane, std::nullopt);
+  Session session(settings);
+  return submit_files(settings, session, assignment, student, s.files, lane);
 }
 
 SubmitResult submit_batch(const Settings& settings, const std::string& assignment,
@@ -222,6 +247,90 @@ SubmitResult submit_batch(const Settings& settings, const std::string& assignmen
   throw_if_any("nothing was submitted:", problems);
   return store_and_publish(settings, assignment, submissions, lane,
                            fs::path(dir).lexically_normal().string());
+}
+
+struct Session::Impl {
+  explicit Impl(const Settings& s) : store(s.database_url), publisher(s.amqp_url, s.queue_prefix) {}
+  pg::Store store;
+  dispatch::JobPublisher publisher;
+};
+
+Session::Session(const Settings& settings) : impl_(std::make_unique<Impl>(settings)) {}
+Session::~Session() = default;
+pg::Store& Session::store() { return impl_->store; }
+dispatch::JobPublisher& Session::publisher() { return impl_->publisher; }
+
+std::string file_name_problem(const std::string& name) {
+  if (name.empty()) return "a file name is empty";
+  const std::string shown = "\"" + storable_text(name, 300) + "\"";
+  if (name.size() > 255) return "file name " + shown + " is longer than 255 bytes";
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "file name " + shown + " holds a control character";
+    if (c == '\\') return "file name " + shown + " holds a backslash (use / between folders)";
+  }
+  if (name.front() == '/') return "file name " + shown + " is absolute (give a relative path)";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t end = name.find('/', start);
+    if (end == std::string::npos) end = name.size();
+    const std::string part = name.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return "file name " + shown + " has an empty, \".\" or \"..\" component";
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+SubmitResult submit_files(const Settings& settings, Session& session, const std::string& assignment,
+                          const std::string& student, const std::vector<wire::File>& files, Lane lane,
+                          const std::function<void()>& before_store) {
+  split_assignment(assignment);
+  if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID", "student");
+  if (files.empty()) throw InputError("no files given", "files");
+  pg::NewSubmission s;
+  s.student = student;
+  for (const auto& f : files) {
+    const std::string problem = file_name_problem(f.path);
+    if (!problem.empty()) throw InputError(problem, "files");
+    for (const auto& seen : s.files) {
+      if (seen.path == f.path) throw InputError("two files named " + f.path, "files");
+    }
+    s.files.push_back({f.path, f.content, false});
+  }
+  try {
+    return store_and_publish(settings, session.store(), session.publisher(), assignment, {s}, lane,
+                             std::nullopt, before_store);
+  } catch (const InputError& e) {
+    if (!e.field().empty()) throw;
+    throw InputError(e.what(), "files");  // the caps and the spec's required files
+  }
+}
+
+std::string create_api_key(const Settings& settings, const std::string& name,
+                           const std::optional<std::string>& course) {
+  if (!valid_key_name(name)) {
+    throw InputError("\"" + name + "\" is not a valid key name (letters, digits, _.@+-; at most 64)");
+  }
+  if (course && course->empty()) throw InputError("--course must not be empty");
+  const std::string key = api::generate_key();
+  pg::Store store(settings.database_url);
+  try {
+    store.add_api_key(name, course, api::key_sha256(key));
+  } catch (const pg::Conflict& e) {
+    throw InputError(e.what());
+  }
+  return key;
+}
+
+std::vector<pg::ApiKey> list_api_keys(const Settings& settings) {
+  pg::Store store(settings.database_url);
+  return store.api_keys();
+}
+
+void revoke_api_key(const Settings& settings, const std::string& name) {
+  pg::Store store(settings.database_url);
+  if (!store.revoke_api_key(name)) throw InputError("no active API key named " + name);
 }
 
 std::size_t republish(const Settings& settings, const std::optional<std::string>& batch_id) {

@@ -417,6 +417,13 @@ TEST(DeployManifests, PortsMatchComposeAndTheCode) {
     return -1;
   };
   EXPECT_EQ(listen_port(api["command"]), compose_api_port);
+  {  // and the producer's own default for serve --listen
+    const std::string main = read_file(kRoot / "producer" / "main.cpp");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(main, m, std::regex(R"(std::string listen = "[0-9.]+:([0-9]+)")")))
+        << "no default for serve --listen in producer/main.cpp";
+    EXPECT_EQ(std::stoi(m[1]), compose_api_port) << "serve's default port";
+  }
   for (const auto& c : containers(docs)) {
     if (c.name() == "api") {
       EXPECT_EQ(listen_port(c.node["command"]), compose_api_port) << c.where();

@@ -725,4 +725,137 @@ DeadLetterRecord Store::record_dead_letter(const DeadLetter& letter, int revive_
   });
 }
 
+void Store::ping() {
+  impl_->run("ping", [&](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+}
+
+namespace {
+
+// A timestamptz column as ISO 8601 UTC with milliseconds ("" for NULL, the empty text).
+std::string utc(const std::string& column) {
+  return "COALESCE(to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')";
+}
+
+}  // namespace
+
+std::optional<SubmissionView> Store::submission(const std::string& id, const std::optional<std::string>& course) {
+  if (!is_uuid(id)) return std::nullopt;
+  return impl_->run("load submission", [&](pqxx::connection& c) -> std::optional<SubmissionView> {
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT s.id::text, co.code, a.name, s.student, s.lane, s.status, s.attempt,"
+        "       COALESCE(s.error_reason, ''), g.score::double precision,"
+        "       COALESCE(g.max_score, v.max_score)::double precision, s.latest_run_id, " +
+            utc("s.submitted_at") + ", " + utc("s.picked_up_at") + ", " + utc("s.started_at") + ", " +
+            utc("s.finished_at") +
+            "  FROM gradeq.submissions s"
+            "  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id"
+            "  JOIN gradeq.assignments a ON a.id = v.assignment_id"
+            "  JOIN gradeq.courses co ON co.id = a.course_id"
+            "  LEFT JOIN gradeq.grading_runs g ON g.id = s.latest_run_id"
+            " WHERE s.id = $1::uuid AND ($2::text IS NULL OR co.code = $2)",
+        id, course ? course->c_str() : nullptr);
+    if (r.empty()) return std::nullopt;
+    const auto& row = r[0];
+    SubmissionView out;
+    out.id = row[0].as<std::string>();
+    out.course = row[1].as<std::string>();
+    out.assignment = row[2].as<std::string>();
+    out.student = row[3].as<std::string>();
+    out.lane = row[4].as<std::string>();
+    out.status = row[5].as<std::string>();
+    out.attempt = row[6].as<int>();
+    out.error_reason = row[7].as<std::string>();
+    if (!row[8].is_null()) out.score = row[8].as<double>();
+    out.max_score = row[9].as<double>();
+    out.submitted_at = row[11].as<std::string>();
+    out.picked_up_at = row[12].as<std::string>();
+    out.started_at = row[13].as<std::string>();
+    out.finished_at = row[14].as<std::string>();
+    if (!row[10].is_null()) {
+      auto tests = tx.exec_params(
+          "SELECT test_name, verdict, points::double precision, max_points::double precision, duration_ms,"
+          "       hidden, CASE WHEN hidden THEN '' ELSE message END"
+          "  FROM gradeq.test_results WHERE run_id = $1 ORDER BY ordinal",
+          row[10].as<std::int64_t>());
+      for (const auto& t : tests) {
+        SubmissionTest test;
+        test.name = t[0].as<std::string>();
+        test.verdict = t[1].as<std::string>();
+        test.points = t[2].as<double>();
+        test.max_points = t[3].as<double>();
+        if (!t[4].is_null()) test.duration_ms = t[4].as<std::int64_t>();
+        test.hidden = t[5].as<bool>();
+        test.message = t[6].as<std::string>();
+        if (test.verdict != "passed") out.failed_tests.push_back(test.name);
+        out.tests.push_back(std::move(test));
+      }
+    }
+    return out;
+  });
+}
+
+void Store::add_api_key(const std::string& name, const std::optional<std::string>& course,
+                        const std::string& key_sha256) {
+  impl_->run("add API key", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    try {
+      tx.exec_params("INSERT INTO gradeq.api_keys (name, course, key_sha256) VALUES ($1, $2, $3)", name,
+                     course ? course->c_str() : nullptr, key_sha256);
+    } catch (const pqxx::unique_violation&) {
+      throw Conflict("an API key named " + name + " exists (revoke it first, or choose another name)");
+    }
+    tx.commit();
+  });
+}
+
+std::vector<ApiKey> Store::api_keys() {
+  return impl_->run("list API keys", [&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    std::vector<ApiKey> keys;
+    for (const auto& row : tx.exec("SELECT id, name, course, " + utc("created_at") + ", " + utc("revoked_at") + ", " +
+                                   utc("last_used_at") + " FROM gradeq.api_keys ORDER BY name, id")) {
+      ApiKey k;
+      k.id = row[0].as<std::int64_t>();
+      k.name = row[1].as<std::string>();
+      if (!row[2].is_null()) k.course = row[2].as<std::string>();
+      k.created_at = row[3].as<std::string>();
+      k.revoked_at = row[4].as<std::string>();
+      k.last_used_at = row[5].as<std::string>();
+      keys.push_back(std::move(k));
+    }
+    return keys;
+  });
+}
+
+bool Store::revoke_api_key(const std::string& name) {
+  return impl_->run("revoke API key", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "UPDATE gradeq.api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING id", name);
+    tx.commit();
+    return !r.empty();
+  });
+}
+
+std::optional<std::pair<ApiKey, std::string>> Store::find_api_key(const std::string& key_sha256) {
+  return impl_->run("find API key", [&](pqxx::connection& c) -> std::optional<std::pair<ApiKey, std::string>> {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "SELECT id, name, course, key_sha256, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"
+        "  FROM gradeq.api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL",
+        key_sha256);
+    if (r.empty()) return std::nullopt;
+    ApiKey k;
+    k.id = r[0][0].as<std::int64_t>();
+    k.name = r[0][1].as<std::string>();
+    if (!r[0][2].is_null()) k.course = r[0][2].as<std::string>();
+    if (r[0][4].as<bool>()) {
+      tx.exec_params("UPDATE gradeq.api_keys SET last_used_at = now() WHERE id = $1", k.id);
+      tx.commit();
+    }
+    return std::make_pair(k, r[0][3].as<std::string>());
+  });
+}
+
 }  // namespace gradeq::pg

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,11 @@
 #include "gradeq/grade_export.hpp"
 #include "gradeq/job.hpp"
 #include "gradeq/pg_store.hpp"
+#include "gradeq/wire.hpp"
+
+namespace gradeq::dispatch {
+class JobPublisher;
+}
 
 namespace gradeq::producer {
 
@@ -32,7 +38,14 @@ struct Settings {
 // stored, nothing published.
 class InputError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit InputError(const std::string& what, std::string field = "")
+      : std::runtime_error(what), field_(std::move(field)) {}
+  // The input it is about, when one: "assignment", "student", "files", "files/NAME" (the HTTP
+  // API's problem documents name it).
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string field_;
 };
 
 // Stored but not published (the broker refused or is down): the submissions stay `queued` and
@@ -63,6 +76,45 @@ struct SubmitResult {
 SubmitResult submit(const Settings& settings, const std::string& assignment,
                     const std::string& student, const std::vector<std::string>& files,
                     Lane lane = Lane::interactive);
+
+// The connections one caller reuses across submissions (a server thread): a store and a job
+// publisher, each opened on first use and reopened after a loss. Not thread-safe.
+class Session {
+ public:
+  explicit Session(const Settings& settings);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  pg::Store& store();
+  dispatch::JobPublisher& publisher();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "" when `name` may name a submitted file; else what is wrong with it. A relative path of
+// non-empty components, none of them "." or "..", at most 255 bytes, no control characters and
+// no backslash.
+std::string file_name_problem(const std::string& name);
+
+// One student's files given as contents (the HTTP API): validated like submit (student ID, file
+// names, duplicates, the size and count caps, the spec's required files), then stored and
+// published. InputError (with its field) when anything is wrong: nothing stored then.
+// `before_store`, when given, runs once the input is found valid, just before it is stored; what
+// it throws propagates and nothing is stored (the HTTP API's backpressure check).
+SubmitResult submit_files(const Settings& settings, Session& session, const std::string& assignment,
+                          const std::string& student, const std::vector<wire::File>& files,
+                          Lane lane = Lane::interactive,
+                          const std::function<void()>& before_store = nullptr);
+
+// API keys (`gradeq-producer apikey`). create_api_key returns the new key (shown once; only its
+// SHA-256 is stored); InputError for a bad name or one an active key has.
+std::string create_api_key(const Settings& settings, const std::string& name,
+                           const std::optional<std::string>& course);
+std::vector<pg::ApiKey> list_api_keys(const Settings& settings);
+// InputError when no active key has that name.
+void revoke_api_key(const Settings& settings, const std::string& name);
 
 // A folder holding one folder per student, each holding that student's files (relative paths
 // kept). Every student folder is checked first; one bad folder stores nothing.

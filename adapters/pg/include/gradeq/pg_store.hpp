@@ -160,6 +160,43 @@ struct ReportView {
   std::string order_by;        // the rows' order
 };
 
+// An API key as `apikey list` shows it (never the key itself: only its hash is stored).
+struct ApiKey {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<std::string> course;  // the course it is scoped to; none: every course
+  std::string created_at, revoked_at, last_used_at;  // ISO 8601 UTC; "" when NULL
+};
+
+// One test of a submission's latest grading, as the HTTP API shows it: no outputs, no expected
+// outputs; the runner's message only of tests that are not hidden.
+struct SubmissionTest {
+  std::string name;
+  std::string verdict;
+  double points = 0, max_points = 0;
+  std::optional<std::int64_t> duration_ms;
+  bool hidden = false;
+  std::string message;
+};
+
+// A submission's state and latest result (GET /v1/submissions/{id}).
+struct SubmissionView {
+  std::string id, course, assignment, student, lane, status;
+  int attempt = 1;
+  std::string error_reason;
+  std::optional<double> score;
+  double max_score = 0;
+  std::vector<std::string> failed_tests;  // spec order; empty until graded
+  std::vector<SubmissionTest> tests;
+  std::string submitted_at, picked_up_at, started_at, finished_at;  // ISO 8601 UTC; "" when NULL
+};
+
+// A unique name is taken (an active API key of that name exists ...).
+class Conflict : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Every reporting view, in the README's order.
 const std::vector<ReportView>& report_views();
 // By name, with or without the "v_"; nullptr when there is none.
@@ -234,6 +271,25 @@ class Store {
   // dropping: RabbitMQ counts those returns too) rather than failing; it is not the job's fault,
   // so the attempt stays as it is and `revive` says to publish the job again.
   DeadLetterRecord record_dead_letter(const DeadLetter& letter, int revive_below_claims = 0);
+
+  // One round trip (health checks). Throws Unavailable when the database does not answer.
+  void ping();
+
+  // A submission and its latest grading; nullopt when there is none with this ID (or the ID is
+  // not a UUID). With `course`, a submission of another course is not found either.
+  std::optional<SubmissionView> submission(const std::string& id,
+                                           const std::optional<std::string>& course = std::nullopt);
+
+  // API keys (gradeq.api_keys). add_api_key throws Conflict when an active key has that name.
+  void add_api_key(const std::string& name, const std::optional<std::string>& course,
+                   const std::string& key_sha256);
+  std::vector<ApiKey> api_keys();
+  // Revokes the active key of that name; false when there is none.
+  bool revoke_api_key(const std::string& name);
+  // The active key with this SHA-256 (hex), refreshing its last_used_at (at most once a minute);
+  // nullopt when there is none (unknown or revoked). ApiKey's key hash is compared again by the
+  // caller in constant time.
+  std::optional<std::pair<ApiKey, std::string>> find_api_key(const std::string& key_sha256);
 
  private:
   class Impl;
