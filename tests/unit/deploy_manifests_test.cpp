@@ -420,7 +420,8 @@ TEST(DeployManifests, PortsMatchComposeAndTheCode) {
   {  // and the producer's own default for serve --listen
     const std::string main = read_file(kRoot / "producer" / "main.cpp");
     std::smatch m;
-    ASSERT_TRUE(std::regex_search(main, m, std::regex(R"(std::string listen = "[0-9.]+:([0-9]+)")")))
+    const std::regex listen_default(R"re(std::string listen = "[0-9.]+:([0-9]+)")re");
+    ASSERT_TRUE(std::regex_search(main, m, listen_default))
         << "no default for serve --listen in producer/main.cpp";
     EXPECT_EQ(std::stoi(m[1]), compose_api_port) << "serve's default port";
   }
