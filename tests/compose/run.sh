@@ -221,9 +221,11 @@ count_status() { psql_gradeq "SELECT count(*) FROM gradeq.v_results
 say "docker-compose -p $project up -d --build (images to build: ${new_images[*]:-none})"
 t0=$SECONDS
 stack_up=1
-# The images first, side by side (docker-compose 1.29's `up --build` builds one after the other:
-# apt downloads of one overlap the compile of another); `up --build` then finds them cached.
-compose build --parallel >"$work/up.log" 2>&1 || { tail -n 60 "$work/up.log" >&2; fail "docker-compose build failed"; }
+# The three images first, side by side (docker-compose 1.29's `up --build` builds one after the
+# other: apt downloads of one overlap the compile of another), the gradeq image once (through
+# migrate: api and grader would build the same image in parallel); `up --build` then finds them
+# all in the cache.
+compose build --parallel postgres rabbitmq migrate >"$work/up.log" 2>&1 || { tail -n 60 "$work/up.log" >&2; fail "docker-compose build failed"; }
 say "build: $((SECONDS - t0)) s"
 compose up -d --build >>"$work/up.log" 2>&1 || { tail -n 60 "$work/up.log" >&2; fail "docker-compose up failed"; }
 up_s=$((SECONDS - t0))
