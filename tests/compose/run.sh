@@ -10,8 +10,9 @@
 #   3. `--scale grader=3`, and every grader consumes;
 #   4. a batch of N submissions (GRADEQ_COMPOSE_N, default 126: the suite's students and its
 #      solution, round robin, each with a known score) goes in through POST /v1/submissions
-#      (curl, bulk lane); once the first grader runs a grading container, it is stopped with
-#      `docker stop` (it must finish what it holds and exit 0) while the others grade the rest;
+#      (curl, bulk lane); once a third is posted, the first grader is stopped with `docker stop`
+#      while it runs a grading container (it must finish what it holds and exit 0), and the
+#      others grade the rest;
 #   5. every submission must be `graded` in PostgreSQL (`docker-compose exec postgres psql`) with
 #      the score and failed tests of grades.yaml, once each, and GET /v1/submissions/{id} agrees;
 #   6. `docker-compose down -v`, and the images it built are removed: no container, volume,
@@ -262,34 +263,43 @@ compose up -d --no-build --scale grader=3 >>"$work/up.log" 2>&1 || { tail -n 20 
 wait_graders 3
 say "scaled to 3 graders"
 # --- 4. the batch through the API, one grader stopped mid-batch ---------------------------------
+# The first grader is stopped once a third of the batch is posted, at a moment it runs a grading
+# container (its label gradeq.grader is HOST:PID, and a container's host name is its short ID):
+# it holds work, and the rest of the batch is still coming. `docker stop` runs meanwhile.
+stop_pid=""
+try_stop_grader() {
+  [ -z "$stop_pid" ] || return 0
+  docker ps --filter label=gradeq.managed=1 --format '{{.Label "gradeq.grader"}}' | grep -q "^${first:0:12}:" || return 0
+  say "docker stop ${first:0:12} while it grades ($(count_status "'graded'") of $n_subs graded, $posted posted)"
+  docker stop -t 120 "$first" >"$work/stop.log" 2>&1 &
+  stop_pid=$!
+}
 t0=$SECONDS
 : >"$work/ids"
+posted=0
 for req in "$work"/requests/*.json; do
   student=$(basename "$req" .json)
   code=$(curl -s -o "$work/response" -w '%{http_code}' -H "Authorization: Bearer $key" \
     -H 'Content-Type: application/json' --data-binary @"$req" "$api/v1/submissions") \
     || fail "POST /v1/submissions ($student): no answer"
   [ "$code" = 202 ] || fail "POST /v1/submissions ($student): $code $(cat "$work/response")"
-  id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$work/response") \
-    || fail "POST /v1/submissions ($student): no id in $(cat "$work/response")"
+  id=$(sed -n -E 's/.*"id"[[:space:]]*:[[:space:]]*"([0-9a-f-]{36})".*/\1/p' "$work/response")
+  [ -n "$id" ] || fail "POST /v1/submissions ($student): no id in $(cat "$work/response")"
   echo "$id $student" >>"$work/ids"
+  posted=$((posted + 1))
+  [ "$posted" -lt "$((n_subs / 3))" ] || try_stop_grader
 done
 say "$n_subs submissions accepted by POST /v1/submissions (202) in $((SECONDS - t0)) s"
 t1=$SECONDS
-
-# The first grader, once it runs a grading container (its label gradeq.grader is HOST:PID, and a
-# container's host name is its short ID): stopped while it holds work.
-deadline=$((SECONDS + 120))
-until docker ps --filter label=gradeq.managed=1 --format '{{.Label "gradeq.grader"}}' | grep -q "^${first:0:12}:"; do
-  [ "$(count_status "'graded'")" -lt "$n_subs" ] || fail "the batch was graded before a grader could be stopped mid-batch"
-  [ "$SECONDS" -lt "$deadline" ] || fail "grader ${first:0:12} never ran a grading container"
-  sleep 0.5
+while [ -z "$stop_pid" ]; do
+  [ "$(count_status "'queued', 'running'")" -gt 0 ] || fail "the batch was graded before grader ${first:0:12} could be stopped while grading"
+  try_stop_grader
+  sleep 0.2
 done
-graded_at_stop=$(count_status "'graded'")
-say "docker stop ${first:0:12} (mid-batch: $graded_at_stop of $n_subs graded)"
-docker stop -t 120 "$first" >/dev/null
-[ "$(docker inspect -f '{{.State.ExitCode}}' "$first")" = 0 ] || fail "the stopped grader exited $(docker inspect -f '{{.State.ExitCode}}' "$first"), not 0"
-[ "$graded_at_stop" -lt "$n_subs" ] || fail "the batch was all graded before the stop"
+wait "$stop_pid" || fail "docker stop ${first:0:12} failed: $(cat "$work/stop.log")"
+[ "$(docker inspect -f '{{.State.ExitCode}}' "$first")" = 0 ] \
+  || fail "the stopped grader exited $(docker inspect -f '{{.State.ExitCode}}' "$first"), not 0"
+say "grader ${first:0:12} stopped and exited 0"
 
 # --- 5. every grade in PostgreSQL --------------------------------------------------------------
 deadline=$((SECONDS + 600))
