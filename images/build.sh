@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Builds the runner images: <prefix>python:latest, <prefix>c:latest, <prefix>cpp:latest,
-# <prefix>java:latest
-# (prefix: GRADEQ_IMAGE_PREFIX, default "gradeq-runner-"), each from images/<lang>/Dockerfile on
-# top of debian:bookworm-slim (built first by images/base/build.sh when missing), with the
-# statically linked runner copied to /usr/local/bin/gradeq-runner.
+# <prefix>java:latest (prefix: GRADEQ_IMAGE_PREFIX, default "gradeq-runner-"), each from
+# images/<lang>/Dockerfile on top of debian:bookworm-slim (built first by images/base/build.sh
+# when missing). Each Dockerfile has three stages: runner-build (gradeq-runner compiled from the
+# checkout), runner (the static binary alone) and runtime (the image). Two ways to build them:
 #
-#   images/build.sh build/runner/gradeq-runner            # all languages
+#   images/build.sh build/runner/gradeq-runner            # all languages, host-built runner
 #   images/build.sh build/runner/gradeq-runner python c   # some of them
+#   images/build.sh --from-source [LANGUAGE...]           # the whole Dockerfile, context: the checkout
 #
-# Idempotent and quick when nothing changed: an image is rebuilt only when the hash of its
-# inputs (its Dockerfile, the runner binary, the base image's ID) differs from the one stored in
-# its gradeq.inputs label. Prints one line per image; on failure the build log goes to stderr.
+# With a host-built runner (the fast path: ./scripts/test and CI, which have just compiled it) the
+# runtime stage is built alone: the context holds the binary and a Dockerfile made of a
+# two-line stage "runner" that copies it in, then the runtime stage as it is. Idempotent and quick
+# when nothing changed: an image is rebuilt only when the hash of its inputs (that Dockerfile, the
+# runner binary, the base image's ID) differs from the one stored in its gradeq.inputs label.
+# --from-source needs no toolchain on the host: the engine's build cache makes a second run
+# quick, and the gradeq image (images/gradeq/Dockerfile) shares the compile.
+# Prints one line per image; on failure the build log goes to stderr.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,17 +24,20 @@ prefix="${GRADEQ_IMAGE_PREFIX:-gradeq-runner-}"
 base_image="debian:bookworm-slim"
 
 if [ $# -lt 1 ]; then
-  echo "usage: $0 RUNNER_BINARY [LANGUAGE...]" >&2
+  echo "usage: $0 RUNNER_BINARY|--from-source [LANGUAGE...]" >&2
   exit 2
 fi
 runner="$1"
 shift
-if [ ! -f "$runner" ] || [ ! -x "$runner" ]; then
+from_source=""
+if [ "$runner" = --from-source ]; then
+  from_source=1
+elif [ ! -f "$runner" ] || [ ! -x "$runner" ]; then
   echo "images: runner binary '$runner' is missing or not executable (build the gradeq-runner target)" >&2
   exit 1
 fi
 # The runner must not depend on the image's libc.
-if command -v readelf >/dev/null && readelf -l "$runner" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+if [ -z "$from_source" ] && command -v readelf >/dev/null && readelf -l "$runner" 2>/dev/null | grep -q 'Requesting program interpreter'; then
   echo "images: '$runner' is dynamically linked; the images need the static gradeq-runner" >&2
   exit 1
 fi
@@ -41,12 +50,11 @@ if [ $# -gt 0 ]; then
   languages=("$@")
 else
   languages=()
-  # A runner image is a folder whose Dockerfile bakes in the runner; the others under images/
-  # (gradeq, postgres, rabbitmq: the deployment's images) are built by docker-compose.
+  # A runner image is a folder whose Dockerfile has the runner-build stage; the others under
+  # images/ (gradeq, postgres, rabbitmq: the deployment's images) are built by docker-compose.
   for d in "$here"/*/; do
     name="$(basename "$d")"
-    if [ -f "$d/Dockerfile" ] &&
-       grep -q '^COPY gradeq-runner /usr/local/bin/gradeq-runner' "$d/Dockerfile"; then
+    if [ -f "$d/Dockerfile" ] && grep -q '^FROM debian:bookworm-slim AS runner-build$' "$d/Dockerfile"; then
       languages+=("$name")
     fi
   done
@@ -54,7 +62,8 @@ fi
 
 GRADEQ_BASE_IMAGE="$base_image" "$here/base/build.sh"
 base_id="$(docker image inspect --format '{{.Id}}' "$base_image")"
-runner_hash="$(sha256sum "$runner" | cut -d' ' -f1)"
+[ -n "$from_source" ] || runner_hash="$(sha256sum "$runner" | cut -d' ' -f1)"
+root="$(cd "$here/.." && pwd -P)"
 
 status=0
 for lang in "${languages[@]}"; do
@@ -65,16 +74,36 @@ for lang in "${languages[@]}"; do
     continue
   fi
   image="${prefix}${lang}:latest"
-  inputs="$( { sha256sum < "$dockerfile"; echo "$runner_hash"; echo "$base_id"; } | sha256sum | cut -d' ' -f1)"
-  current="$(docker image inspect --format '{{ index .Config.Labels "gradeq.inputs" }}' "$image" 2>/dev/null || true)"
-  if [ "$current" = "$inputs" ]; then
-    echo "images: $image is up to date"
+  if ! grep -q '^FROM debian:bookworm-slim AS runtime$' "$dockerfile"; then
+    echo "images: $dockerfile has no stage 'FROM debian:bookworm-slim AS runtime'" >&2
+    status=1
+    continue
+  fi
+  log="$(mktemp /tmp/gradeq-image-log.XXXXXX)"
+  if [ -n "$from_source" ]; then
+    if docker build --label "gradeq.language=$lang" -f "$dockerfile" -t "$image" "$root" >"$log" 2>&1; then
+      echo "images: built $image from source"
+    else
+      echo "images: building $image from source failed:" >&2
+      tail -n 60 "$log" >&2
+      status=1
+    fi
+    rm -f "$log"
     continue
   fi
 
   context="$(mktemp -d /tmp/gradeq-image.XXXXXX)"
-  log="$context.log"
-  cp "$dockerfile" "$context/Dockerfile"
+  { printf '# Generated by images/build.sh from %s: its runtime stage, with the host-built runner.\n' "images/$lang/Dockerfile"
+    printf 'FROM scratch AS runner\nCOPY gradeq-runner /gradeq-runner\n\n'
+    sed -n '/^FROM debian:bookworm-slim AS runtime$/,$p' "$dockerfile"
+  } >"$context/Dockerfile"
+  inputs="$( { sha256sum < "$context/Dockerfile"; echo "$runner_hash"; echo "$base_id"; } | sha256sum | cut -d' ' -f1)"
+  current="$(docker image inspect --format '{{ index .Config.Labels "gradeq.inputs" }}' "$image" 2>/dev/null || true)"
+  if [ "$current" = "$inputs" ]; then
+    echo "images: $image is up to date"
+    rm -rf "$context" "$log"
+    continue
+  fi
   install -m 0755 "$runner" "$context/gradeq-runner"
   if docker build --quiet --label "gradeq.inputs=$inputs" --label "gradeq.language=$lang" \
       -t "$image" "$context" >"$log" 2>&1; then

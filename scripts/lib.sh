@@ -33,7 +33,7 @@ GRADEQ_PACKAGES=(
   librabbitmq-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev
   libboost-dev libboost-filesystem-dev libboost-regex-dev libpugixml-dev libarchive-dev
   libcpp-httplib-dev libssl-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  docker.io debootstrap rabbitmq-server postgresql-15
+  docker.io docker-compose curl debootstrap rabbitmq-server postgresql-15
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
