@@ -199,7 +199,9 @@ int main(int argc, char** argv) {
                          "Grade column title (Canvas: \"Title (assignment id)\"); default: the assignment's name");
   export_cmd->add_option("--canvas-id", canvas_id, "Canvas column holding the student ID: id, sis-user-id or sis-login-id");
   export_cmd->add_flag("--no-points-possible", no_points_possible, "Canvas: leave out the Points Possible row");
-  export_cmd->add_option("--moodle-id", moodle_id, "Moodle user field of the student ID: username, email or idnumber");
+  export_cmd->add_option("--moodle-id", moodle_id,
+                         "Moodle user field of the student ID: username, email or idnumber; or participant (the "
+                         "assignment's grading worksheet, for students imported from a Moodle zip)");
 
   producer::RegradeOptions regrade_options;
   bool regrade_wait = false;

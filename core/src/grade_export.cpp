@@ -1,5 +1,7 @@
 #include "gradeq/grade_export.hpp"
 
+#include <stdexcept>
+
 #include "gradeq/report_table.hpp"
 
 namespace gradeq::grade_export {
@@ -55,6 +57,7 @@ std::optional<MoodleId> moodle_id_from_string(const std::string& text) {
   if (text == "username") return MoodleId::username;
   if (text == "email") return MoodleId::email;
   if (text == "idnumber") return MoodleId::idnumber;
+  if (text == "participant") return MoodleId::participant;
   return std::nullopt;
 }
 
@@ -79,6 +82,28 @@ std::string format_canvas(const Sheet& sheet, const Options& options) {
 }
 
 std::string format_moodle(const Sheet& sheet, const Options& options) {
+  if (options.moodle_id == MoodleId::participant) {
+    // The columns Moodle's assignfeedback_offline importer looks for by their English names
+    // (Identifier, Grade, Last modified (grade)); it strips "Participant " from the identifier.
+    std::string not_numbers;
+    report::Table t;
+    t.columns = {{"Identifier", report::Kind::text},
+                 {"Grade", report::Kind::number},
+                 {"Maximum Grade", report::Kind::number},
+                 {"Last modified (grade)", report::Kind::text}};
+    for (const auto& g : sheet.grades) {
+      bool digits = !g.student.empty() && g.student.size() <= 18 &&
+                    g.student.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) not_numbers += (not_numbers.empty() ? "" : ", ") + g.student;
+      t.rows.push_back({text("Participant " + g.student), text(g.score), text(sheet.max_score),
+                        text(options.modified_at)});
+    }
+    if (!not_numbers.empty()) {
+      throw std::invalid_argument("not Moodle participant numbers (import a Moodle zip, or choose another --moodle-id): " +
+                                  not_numbers);
+    }
+    return report::format_csv(t);
+  }
   const char* id_header = options.moodle_id == MoodleId::username ? "Username"
                           : options.moodle_id == MoodleId::email  ? "Email address"
                                                                   : "ID number";

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -501,7 +502,20 @@ ExportResult export_grades(const Settings& settings, const std::string& assignme
     }
   }
   result.exported = sheet.grades.size();
-  result.content = grade_export::format(sheet, *layout, options);
+  grade_export::Options with_time = options;
+  if (with_time.modified_at.empty()) {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    with_time.modified_at = stamp;
+  }
+  try {
+    result.content = grade_export::format(sheet, *layout, with_time);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
   return result;
 }
 
@@ -510,7 +524,9 @@ void set_export_ids(grade_export::Options& options, const std::string& canvas_id
   auto canvas = grade_export::canvas_id_from_string(canvas_id);
   if (!canvas) throw InputError("unknown --canvas-id \"" + canvas_id + "\" (id, sis-user-id or sis-login-id)");
   auto moodle = grade_export::moodle_id_from_string(moodle_id);
-  if (!moodle) throw InputError("unknown --moodle-id \"" + moodle_id + "\" (username, email or idnumber)");
+  if (!moodle) {
+    throw InputError("unknown --moodle-id \"" + moodle_id + "\" (username, email, idnumber or participant)");
+  }
   options.canvas_id = *canvas;
   options.moodle_id = *moodle;
 }

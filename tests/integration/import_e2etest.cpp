@@ -290,6 +290,14 @@ TEST_F(ImportTest, MoodleZipByParticipantFoldersWithAccentsAndOnlineText) {
   EXPECT_EQ(scores["1235"], 7);
   EXPECT_EQ(count("SELECT count(*) FROM gradeq.submission_files WHERE path = 'onlinetext.html'"), 0);
 
+  // The grades go back to the same Moodle assignment as its offline grading worksheet, keyed by
+  // the participant numbers the import stored.
+  Outcome sheet = producer("export --assignment " + assignment_ + " --format moodle --moodle-id participant");
+  ASSERT_EQ(sheet.status, 0) << sheet.err;
+  EXPECT_THAT(sheet.out, ::testing::StartsWith("Identifier,Grade,Maximum Grade,Last modified (grade)\r\n"));
+  EXPECT_THAT(sheet.out, ::testing::ContainsRegex("\r\nParticipant 1234,10,10,20[0-9-]+T[0-9:]+Z\r\n"));
+  EXPECT_THAT(sheet.out, ::testing::ContainsRegex("\r\nParticipant 1235,7,10,20[0-9-]+T[0-9:]+Z\r\n"));
+
   Outcome again = import(zip.string(), "--format moodle");
   EXPECT_THAT(again.err, HasSubstr("imported 0, already imported 2"));
   EXPECT_EQ(submissions(), 2);

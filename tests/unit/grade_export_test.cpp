@@ -17,6 +17,28 @@ Sheet sample() {
   return s;
 }
 
+TEST(GradeExport, MoodleParticipantsMakeTheAssignmentsOfflineGradingWorksheet) {
+  Options o;
+  o.moodle_id = MoodleId::participant;
+  o.modified_at = "2026-11-24T22:00:00Z";
+  Sheet s = sample();
+  s.grades = {{"1044", "2.5"}, {"7", "0.1"}};
+  EXPECT_EQ(format_moodle(s, o),
+            "Identifier,Grade,Maximum Grade,Last modified (grade)\r\n"
+            "Participant 1044,2.5,2.5,2026-11-24T22:00:00Z\r\n"
+            "Participant 7,0.1,2.5,2026-11-24T22:00:00Z\r\n");
+  EXPECT_EQ(format(s, Layout::moodle, o), format_moodle(s, o));
+  // Students that are not participant numbers (not imported from a Moodle zip) are named.
+  s.grades.push_back({"alice", "1"});
+  s.grades.push_back({"12a", "1"});
+  try {
+    format_moodle(s, o);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("alice, 12a"), std::string::npos) << e.what();
+  }
+}
+
 TEST(GradeExport, CanvasHasTheGradebookHeaderPointsPossibleAndTheIdInTheChosenColumn) {
   Options o;  // SIS Login ID, Points Possible, the assignment's name as the column
   EXPECT_EQ(format_canvas(sample(), o),
@@ -95,6 +117,7 @@ TEST(GradeExport, NamesParse) {
   EXPECT_EQ(canvas_id_from_string("login"), std::nullopt);
   EXPECT_EQ(moodle_id_from_string("email"), MoodleId::email);
   EXPECT_EQ(moodle_id_from_string("mail"), std::nullopt);
+  EXPECT_EQ(moodle_id_from_string("participant"), MoodleId::participant);
 }
 
 }  // namespace

@@ -34,9 +34,11 @@ enum class CanvasId { id, sis_user_id, sis_login_id };
 // "id" | "sis-user-id" | "sis-login-id"; nullopt otherwise.
 std::optional<CanvasId> canvas_id_from_string(const std::string& text);
 
-// Which Moodle user field gradeq's student ID is (the column's header, mapped at import).
-enum class MoodleId { username, email, idnumber };
-// "username" | "email" | "idnumber"; nullopt otherwise.
+// Which Moodle user field gradeq's student ID is (the column's header, mapped at import), or
+// `participant`: the assignment's participant number, as `import` of a Moodle "Download all
+// submissions" zip stores it; then the file is the assignment's offline grading worksheet.
+enum class MoodleId { username, email, idnumber, participant };
+// "username" | "email" | "idnumber" | "participant"; nullopt otherwise.
 std::optional<MoodleId> moodle_id_from_string(const std::string& text);
 
 struct Options {
@@ -47,13 +49,19 @@ struct Options {
   CanvasId canvas_id = CanvasId::sis_login_id;
   bool points_possible = true;  // Canvas: the "Points Possible" row under the header
   MoodleId moodle_id = MoodleId::username;
+  // Moodle worksheet: its "Last modified (grade)" (any date PHP's strtotime reads). Moodle skips a
+  // row whose grade was changed in Moodle after it, so set it to the export's time.
+  std::string modified_at;
 };
 
 // Canvas: header `Student,ID,SIS User ID,SIS Login ID,Section,<column>`, then (optionally)
 // `Points Possible,,,,,<max_score>`, then one row per student with the student ID in the Student
 // column and in the chosen identifier column.
 std::string format_canvas(const Sheet& sheet, const Options& options);
-// Moodle: header `<Username|Email address|ID number>,<column>`, one row per student.
+// Moodle: header `<Username|Email address|ID number>,<column>`, one row per student. With
+// MoodleId::participant, the assignment's "offline grading worksheet" (Grading action → Upload
+// grading worksheet): `Identifier,Grade,Maximum Grade,Last modified (grade)` with `Participant N`
+// identifiers; std::invalid_argument naming every student ID that is not a participant number.
 std::string format_moodle(const Sheet& sheet, const Options& options);
 // Plain: columns course, assignment, student, score, max_score; RFC 4180 CSV, or a JSON array of
 // objects with scores as numbers.
