@@ -14,6 +14,8 @@
 --  * submissions.queued_at: when the current attempt was queued (NULL: at submitted_at, as for
 --    every first attempt). v_grading_latency and v_queue_health measure waiting from it, so a
 --    submission regraded weeks after it was handed in does not show weeks of queueing.
+--  * v_test_pass_rates, v_test_times: as v_gradebook, a submission counts by its latest result
+--    (latest_run_id), so it does not drop out while it is regraded.
 --  * v_gradebook: a submission with a grading result keeps its score there while it is being
 --    regraded, and keeps it if the regrade ends in `error` (a system fault is never charged to
 --    the student). Before this version only `graded` submissions had results, so nothing else
@@ -137,3 +139,45 @@ SELECT c.code AS course,
                JOIN gradeq.assignments a ON a.id = v.assignment_id
               WHERE dl.dead_at > now() - interval '24 hours'
               GROUP BY a.course_id, s.lane) d ON d.course_id = c.id AND d.lane = l.lane;
+
+-- As in 0003, by the latest result rather than the status.
+CREATE OR REPLACE VIEW gradeq.v_test_pass_rates AS
+SELECT c.code AS course,
+       a.name AS assignment,
+       t.test_name,
+       min(t.ordinal) AS ordinal,
+       count(*) AS submissions,
+       count(*) FILTER (WHERE t.verdict = 'passed') AS passed,
+       count(*) FILTER (WHERE t.verdict <> 'passed') AS failed,
+       round(avg((t.verdict = 'passed')::int), 4) AS pass_rate,
+       round(avg(t.points), 4) AS avg_points,
+       max(t.max_points) AS max_points,
+       mode() WITHIN GROUP (ORDER BY t.verdict) FILTER (WHERE t.verdict <> 'passed')
+         AS most_common_failure
+  FROM gradeq.submissions s
+  JOIN gradeq.test_results t ON t.run_id = s.latest_run_id
+  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+  JOIN gradeq.assignments a ON a.id = v.assignment_id
+  JOIN gradeq.courses c ON c.id = a.course_id
+ WHERE s.latest_run_id IS NOT NULL
+ GROUP BY c.code, a.name, t.test_name;
+
+CREATE OR REPLACE VIEW gradeq.v_test_times AS
+SELECT c.code AS course,
+       a.name AS assignment,
+       t.test_name,
+       min(t.ordinal) AS ordinal,
+       count(*) AS runs,
+       round(avg(t.duration_ms), 1) AS avg_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY t.duration_ms) AS p50_ms,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY t.duration_ms) AS p90_ms,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY t.duration_ms) AS p99_ms,
+       max(t.duration_ms) AS max_ms,
+       count(*) FILTER (WHERE t.verdict = 'time_limit') AS time_limits
+  FROM gradeq.submissions s
+  JOIN gradeq.test_results t ON t.run_id = s.latest_run_id
+  JOIN gradeq.assignment_versions v ON v.id = s.assignment_version_id
+  JOIN gradeq.assignments a ON a.id = v.assignment_id
+  JOIN gradeq.courses c ON c.id = a.course_id
+ WHERE s.latest_run_id IS NOT NULL AND t.duration_ms IS NOT NULL
+ GROUP BY c.code, a.name, t.test_name;

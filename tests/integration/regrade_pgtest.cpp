@@ -132,7 +132,7 @@ TEST_F(RegradeStoreTest, ARegradeIsANewAttemptOnTheBulkLaneGradedWithTheLatestSp
   EXPECT_TRUE(store.batch_progress(batch.batch_id).done());
 }
 
-TEST_F(RegradeStoreTest, LatencyAndQueueHealthCountFromWhenTheRegradeWasQueued) {
+TEST_F(RegradeStoreTest, ReportingViewsCountARegradeFromWhenItWasQueuedAndKeepItsResultMeanwhile) {
   auto v1 = add("3");
   std::string ann = submit(v1, "ann");
   grade(ann, 1, 1);
@@ -147,11 +147,16 @@ TEST_F(RegradeStoreTest, LatencyAndQueueHealthCountFromWhenTheRegradeWasQueued) 
   ASSERT_FALSE(store.regrade(request()).batch_id.empty());
   EXPECT_EQ(text("SELECT oldest_queued_age_s < 3600 FROM gradeq.v_queue_health WHERE lane = 'bulk'"), "t")
       << "the regrade has waited seconds, not since the hand-in";
+  EXPECT_EQ(text("SELECT passed || '/' || submissions FROM gradeq.v_test_pass_rates WHERE test_name = 'three'"), "0/1")
+      << "the submission's result still counts while it is regraded";
+  EXPECT_EQ(text("SELECT count(*) FROM gradeq.v_test_times"), "2");
   grade(ann, 2, 3);
   EXPECT_EQ(text("SELECT wait_p50_s < 3600 AND total_max_s < 3600 FROM gradeq.v_grading_latency"
                  " WHERE lane = 'bulk'"),
             "t")
       << "latency is measured from when the attempt was queued";
+  EXPECT_EQ(text("SELECT passed || '/' || submissions FROM gradeq.v_test_pass_rates WHERE test_name = 'three'"), "1/1")
+      << "and the regrade's result replaces it";
   EXPECT_EQ(text("SELECT queued_at > submitted_at FROM gradeq.submissions"), "t");
 }
 
