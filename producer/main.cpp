@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 #include <iostream>
 #include <optional>
@@ -446,6 +447,9 @@ int main(int argc, char** argv) {
         return 1;
       }
       log::use_format(log_format);
+      // A database host that drops packets must not hang /healthz or a request for libpq's
+      // default (no limit): 5 s unless the URL or the environment says otherwise.
+      ::setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
       std::signal(SIGTERM, on_signal);
       std::signal(SIGINT, on_signal);
       api::Server server(settings, serve_options);
