@@ -86,7 +86,13 @@ int main(int argc, char** argv) {
                " metrics port is set; else checks PostgreSQL, RabbitMQ and the Docker engine)");
   bool show_config = false;
   app.add_flag("--show-config", show_config, "Print the effective settings and exit");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every mistake on the command line is bad input: 1, not
+    // CLI11's own codes (105, 106, 108 ...), as the exit codes above say.
+    return app.exit(e) == 0 ? 0 : 1;
+  }
 
   if (show_config) {
     std::cout << "amqp queue prefix = " << s.queue_prefix << "\nimage prefix = " << s.image_prefix

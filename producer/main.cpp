@@ -285,7 +285,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.001, 86400.0));
   webhooks_cmd->add_option("--workers", webhook_settings.workers, "POSTs at once")->check(CLI::Range(1, 64));
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every mistake on the command line is bad input: 1, not
+    // CLI11's own codes (105, 106, 108 ...), as the exit codes above say.
+    return app.exit(e) == 0 ? 0 : 1;
+  }
   webhook_settings.retry_base = std::chrono::milliseconds(static_cast<long long>(retry_base_s * 1000));
   settings.publish_retry = std::chrono::milliseconds(static_cast<long long>(publish_retry_s * 1000));
   policy.unpublished_grace = std::chrono::seconds(static_cast<long long>(grace_s));

@@ -150,5 +150,20 @@ TEST_F(ProducerCliTest, UnknownAssignmentsAndBatchesAreInputErrors) {
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions"), 0);
 }
 
+TEST_F(ProducerCliTest, CommandLineMistakesAreExitOneAndHelpIsZero) {
+  for (const char* args : {"submit --student ann x.py",                            // a required option missing
+                           "submit --assignment cs101/rpn --student ann --lane fast x.py",  // not a lane
+                           "assignment webhook cs101/rpn http://h --clear",         // excludes each other
+                           "no-such-command", "--no-such-flag"}) {
+    Outcome r = producer(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.err;
+    EXPECT_FALSE(r.err.empty()) << args;
+  }
+  Outcome help = producer("submit --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_THAT(help.out, HasSubstr("--assignment"));
+  EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions"), 0);
+}
+
 }  // namespace
 }  // namespace gradeq
