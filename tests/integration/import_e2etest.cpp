@@ -303,6 +303,33 @@ TEST_F(ImportTest, MoodleZipByParticipantFoldersWithAccentsAndOnlineText) {
   EXPECT_EQ(submissions(), 2);
 }
 
+TEST_F(ImportTest, OnATerminalTheImportDrawsAProgressBarAndOtherwiseNone) {
+  fs::path root = dir_ / "class";
+  fs::copy(kSuite / "submissions", root, fs::copy_options::recursive);
+  // Under script(1) the producer's stdout and stderr are a pseudo-terminal.
+  const std::string inner = "GRADEQ_DATABASE_URL='" + db_->url() + "' GRADEQ_AMQP_URL='" + testing::amqp_url() +
+                            "' GRADEQ_QUEUE_PREFIX='" + topology_.prefix + "' " GRADEQ_BINARY_DIR
+                            "/producer/gradeq-producer import " + assignment_ + " '" + root.string() + "'";
+  const std::string command = "script -qec \"" + inner + "\" /dev/null >'" + (dir_ / "tty").string() + "' 2>&1";
+  int raw = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(raw)) << command;
+  EXPECT_EQ(WEXITSTATUS(raw), 0) << slurp(dir_ / "tty");
+  const std::string screen = slurp(dir_ / "tty");
+  EXPECT_THAT(screen, HasSubstr("\r")) << "the bar is redrawn in place";
+  EXPECT_THAT(screen, HasSubstr("[" + std::string(30, '#') + "]")) << screen;
+  EXPECT_THAT(screen, HasSubstr("imported 6")) << "and the summary follows it";
+  EXPECT_EQ(submissions(), 6);
+
+  // Not a terminal (the other tests): the summary alone.
+  fs::path other = dir_ / "again";
+  fs::create_directories(other / "zed");
+  fs::copy(kSuite / "submissions" / "alice", other / "zed", fs::copy_options::recursive);
+  Outcome r = import(other.string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("#####")));
+  EXPECT_THAT(r.err, HasSubstr("imported 1"));
+}
+
 TEST_F(ImportTest, AFolderOfStudentFoldersAndAChangedFileIsANewSubmission) {
   fs::path root = dir_ / "export";
   fs::copy(kSuite / "submissions", root, fs::copy_options::recursive);
