@@ -284,6 +284,8 @@ int main(int argc, char** argv) {
                            "Seconds before the first retry; later ones wait 6, 24, 120, 720 times as long")
       ->check(CLI::Range(0.001, 86400.0));
   webhooks_cmd->add_option("--workers", webhook_settings.workers, "POSTs at once")->check(CLI::Range(1, 64));
+  webhooks_cmd->add_option("--log-format", log_format, "Log lines as text, or as one JSON object each")
+      ->envname("GRADEQ_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);
@@ -338,6 +340,7 @@ int main(int argc, char** argv) {
                                        hook_clear ? std::nullopt : std::optional(hook_url));
       std::cout << hook_assignment << ": webhook " << (hook_clear ? "cleared" : "set to " + hook_url) << "\n";
     } else if (*webhooks_cmd) {
+      log::use_format(log_format);
       std::signal(SIGTERM, on_signal);
       std::signal(SIGINT, on_signal);
       producer::run_webhooks(settings, webhook_settings, g_stop);

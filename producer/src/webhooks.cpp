@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "gradeq/amqp.hpp"
+#include "gradeq/log.hpp"
 #include "gradeq/producer.hpp"
 #include "gradeq/webhook.hpp"
 
@@ -166,6 +167,8 @@ class Dispatcher {
 
  private:
   amqp::Disposition deliver(const webhook::Event& event) {
+    // Every line about this event carries its submission (JSON logs: a field of its own).
+    log::ScopedFields scoped({{"submission_id", event.submission_id}, {"event_id", std::int64_t{event.id}}});
     auto& mine = resources_.mine();
     const pg::WebhookTarget target = mine.store.webhook_target(event.id, event.attempt);
     if (!target.exists || target.done) return amqp::Disposition::ack;  // gone, or a duplicate
@@ -199,11 +202,11 @@ class Dispatcher {
     }
     mine.store.record_webhook_attempt(attempt);
     if (ok) {
-      spdlog::info("webhooks: event {} delivered to {} (attempt {}, HTTP {})", event.id,
-                   attempt.url, event.attempt, *result.status);
+      spdlog::info("webhooks: event {} of submission {} delivered to {} (attempt {}, HTTP {})", event.id,
+                   event.submission_id, attempt.url, event.attempt, *result.status);
     } else {
-      spdlog::warn("webhooks: event {} attempt {} to {} failed: {}{}", event.id, event.attempt,
-                   attempt.url, result.error,
+      spdlog::warn("webhooks: event {} of submission {} attempt {} to {} failed: {}{}", event.id,
+                   event.submission_id, event.attempt, attempt.url, result.error,
                    attempt.outcome == "failed" ? "; giving up" : "; will retry");
     }
     return amqp::Disposition::ack;

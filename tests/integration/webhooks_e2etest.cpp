@@ -158,7 +158,7 @@ class WebhooksTest : public ::testing::Test {
   }
 
   // The real `gradeq-producer webhooks` binary; retries 0.2 s, 1.2 s, 4.8 s ... apart.
-  testing::ChildProcess& start_dispatcher(int max_attempts) {
+  testing::ChildProcess& start_dispatcher(int max_attempts, const std::vector<std::string>& more = {}) {
     std::vector<std::string> argv{GRADEQ_BINARY_DIR "/producer/gradeq-producer",
                                   "--database-url", db.url(),
                                   "--amqp-url", testing::amqp_url(),
@@ -166,6 +166,7 @@ class WebhooksTest : public ::testing::Test {
                                   "webhooks", "--secret", kSecret,
                                   "--retry-base", "0.2",
                                   "--max-attempts", std::to_string(max_attempts)};
+    argv.insert(argv.end(), more.begin(), more.end());
     const fs::path log = dir / ("dispatcher-" + std::to_string(dispatchers.size()) + ".log");
     dispatchers.push_back(std::make_unique<testing::ChildProcess>(argv, log));
     return *dispatchers.back();
@@ -241,7 +242,7 @@ TEST_F(WebhooksTest, AGradedSubmissionIsPostedSignedToItsOwnWebhook) {
   Receiver own;
   Receiver assignments;
   ASSERT_EQ(cli("assignment webhook cs101/wordfreq " + assignments.url("/assignment")).status, 0);
-  start_dispatcher(3);
+  start_dispatcher(3, {"--log-format", "json"});
   start_grader();
   const std::string id = submit("bob", own.url("/hooks/gradeq?course=cs101"));
 
@@ -277,6 +278,22 @@ TEST_F(WebhooksTest, AGradedSubmissionIsPostedSignedToItsOwnWebhook) {
                      " AND url = '" + own.url("/hooks/gradeq?course=cs101") + "'"),
             1);
   EXPECT_TRUE(assignments.requests().empty()) << "the submission's own URL overrides the assignment's";
+
+  // The dispatcher's JSON log line about the delivery names the submission in a field of its own
+  // (it is written just after the delivery is recorded: poll for it).
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    std::istringstream lines(dispatcher_logs());
+    for (std::string line; std::getline(lines, line);) {
+      json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.value("submission_id", "") == id &&
+          j.value("message", "").find("delivered") != std::string::npos) {
+        logged = true;
+      }
+    }
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(logged) << dispatcher_logs();
 }
 
 TEST_F(WebhooksTest, TheAssignmentsWebhookIsRetriedAfterFailuresWithTheSameSignedBody) {
