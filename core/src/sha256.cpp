@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "gradeq/text.hpp"
+
 namespace gradeq {
 
 std::string sha256_hex(std::string_view bytes) {
@@ -13,14 +15,7 @@ std::string sha256_hex(std::string_view bytes) {
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static const char* const kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+  return to_hex({reinterpret_cast<const char*>(digest), n});
 }
 
 }  // namespace gradeq

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "gradeq/job.hpp"
+#include "gradeq/text.hpp"
 
 namespace gradeq::webhook {
 
@@ -86,14 +87,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& message) 
            &length) == nullptr) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kDigits[mac[i] >> 4];
-    out += kDigits[mac[i] & 15];
-  }
-  return out;
+  return to_hex({reinterpret_cast<const char*>(mac.data()), length});
 }
 
 std::string signature(const std::string& secret, const std::string& body) {

@@ -1,6 +1,7 @@
 #include "gradeq/api.hpp"
 
 #include "gradeq/sha256.hpp"
+#include "gradeq/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -29,15 +30,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 15];
-  }
-  return out;
-}
 
 [[noreturn]] void unprocessable(const std::string& field, const std::string& detail) {
   throw ProblemError(make_problem(422, "invalid-submission", detail, field));
@@ -330,7 +322,7 @@ std::optional<std::string> bearer_token(const std::string& authorization) {
 std::string generate_key() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("the random number generator failed");
-  return "gq_" + hex(bytes, sizeof bytes);
+  return "gq_" + to_hex({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
 std::string key_sha256(const std::string& key) { return sha256_hex(key); }

@@ -82,17 +82,6 @@ std::string numeric_text(double x) {
   return std::string(buf, r.ptr);
 }
 
-// Lowercase hex of raw bytes (decode(x, 'hex') in SQL).
-std::string hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * bytes.size(), '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kDigits[b >> 4];
-    out[2 * i + 1] = kDigits[b & 15];
-  }
-  return out;
-}
 
 std::string ids_of(const std::vector<Job>& jobs) {
   return array_literal(jobs, [](const Job& j) { return j.submission_id; });
@@ -377,7 +366,7 @@ std::vector<std::string> insert_submissions(pqxx::work& tx, const AssignmentVers
       for (const auto& f : submissions[i].files) {
         file_ids.push_back(chunk_ids[i - first]);
         paths.push_back(f.path);
-        contents.push_back(hex(f.content));
+        contents.push_back(to_hex(f.content));
       }
     }
     tx.exec_params(
