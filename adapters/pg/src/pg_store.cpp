@@ -317,22 +317,32 @@ StoredAssignment Store::add_assignment(const Spec& spec, const std::string& sour
   });
 }
 
+namespace {
+
+// The newest version of course/assignment, in the caller's transaction; NotFound if none.
+AssignmentVersion newest_version(pqxx::transaction_base& tx, const std::string& course,
+                                 const std::string& assignment) {
+  auto r = tx.exec_params(
+      "SELECT a.id, v.id, v.version, v.spec::text FROM gradeq.assignment_versions v"
+      " JOIN gradeq.assignments a ON a.id = v.assignment_id"
+      " JOIN gradeq.courses c ON c.id = a.course_id"
+      " WHERE c.code = $1 AND a.name = $2 ORDER BY v.version DESC LIMIT 1",
+      course, assignment);
+  if (r.empty()) throw NotFound("no assignment " + course + "/" + assignment + " (add it first)");
+  AssignmentVersion out;
+  out.assignment_id = r[0][0].as<std::int64_t>();
+  out.version_id = r[0][1].as<std::int64_t>();
+  out.version = r[0][2].as<int>();
+  out.spec = spec_from_json(json::parse(r[0][3].as<std::string>()));
+  return out;
+}
+
+}  // namespace
+
 AssignmentVersion Store::latest_version(const std::string& course, const std::string& assignment) {
   return impl_->run("load assignment", [&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    auto r = tx.exec_params(
-        "SELECT a.id, v.id, v.version, v.spec::text FROM gradeq.assignment_versions v"
-        " JOIN gradeq.assignments a ON a.id = v.assignment_id"
-        " JOIN gradeq.courses c ON c.id = a.course_id"
-        " WHERE c.code = $1 AND a.name = $2 ORDER BY v.version DESC LIMIT 1",
-        course, assignment);
-    if (r.empty()) throw NotFound("no assignment " + course + "/" + assignment + " (add it first)");
-    AssignmentVersion out;
-    out.assignment_id = r[0][0].as<std::int64_t>();
-    out.version_id = r[0][1].as<std::int64_t>();
-    out.version = r[0][2].as<int>();
-    out.spec = spec_from_json(json::parse(r[0][3].as<std::string>()));
-    return out;
+    return newest_version(tx, course, assignment);
   });
 }
 
@@ -443,19 +453,11 @@ std::string in_batch(const std::string& submission, const std::string& param) {
 RegradeBatch Store::regrade(const RegradeRequest& request) {
   return impl_->run("regrade", [&](pqxx::connection& c) {
     pqxx::work tx(c);
-    auto a = tx.exec_params(
-        "SELECT a.id, v.id, v.version FROM gradeq.assignments a"
-        "  JOIN gradeq.courses c ON c.id = a.course_id"
-        "  JOIN gradeq.assignment_versions v ON v.assignment_id = a.id"
-        " WHERE c.code = $1 AND a.name = $2 ORDER BY v.version DESC LIMIT 1",
-        request.course, request.assignment);
-    if (a.empty()) {
-      throw NotFound("no assignment " + request.course + "/" + request.assignment + " (add it first)");
-    }
-    const auto assignment_id = a[0][0].as<std::int64_t>();
-    const auto version_id = a[0][1].as<std::int64_t>();
+    const AssignmentVersion latest = newest_version(tx, request.course, request.assignment);
+    const auto assignment_id = latest.assignment_id;
+    const auto version_id = latest.version_id;
     RegradeBatch out;
-    out.version = a[0][2].as<int>();
+    out.version = latest.version;
     const std::string students = array_literal(request.students);
     const char* only = request.students.empty() ? nullptr : students.c_str();
     if (only) {
