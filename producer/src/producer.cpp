@@ -209,13 +209,8 @@ SubmitResult submit(const Settings& settings, const std::string& assignment,
                     const std::optional<std::string>& webhook_url) {
   if (!valid_student(student)) throw InputError("\"" + student + "\" is not a valid student ID");
   if (files.empty()) throw InputError("no files given");
-  if (webhook_url) {
-    const std::string problem = webhook::url_problem(*webhook_url);
-    if (!problem.empty()) throw InputError("webhook URL \"" + *webhook_url + "\": " + problem);
-  }
-  pg::NewSubmission s;
+  pg::NewSubmission s;  // its files; submit_files checks the rest (the webhook URL too) before connecting
   s.student = student;
-  s.webhook_url = webhook_url;
   for (const auto& path : files) {
     fs::path p(path);
     if (!fs::is_regular_file(p)) throw InputError(path + ": no such file");
