@@ -34,33 +34,10 @@ using nlohmann::json;
 const std::string kProducer = GRADEQ_BINARY_DIR "/producer/gradeq-producer";
 const fs::path kSuite = GRADEQ_SOURCE_DIR "/test-suites/python-wordfreq";
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using testing::free_port;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-// The value of one series line ("name{labels}") in an exposition text; -1 if absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
+using testing::metric_sample;
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -76,22 +53,13 @@ class ApiTest : public ::testing::Test {
     fs::remove_all(dir);
   }
 
-  struct Outcome {
-    int status = -1;
-    std::string out, err;
-  };
+  using Outcome = testing::CommandOutcome;
 
   // gradeq-producer with this test's database, broker and queues.
   Outcome cli(const std::string& args) {
-    const std::string command = kProducer + " --database-url '" + db.url() + "' --amqp-url '" + testing::amqp_url() +
-                                "' --queue-prefix '" + topology.prefix + "' " + args + " >'" + (dir / "out").string() +
-                                "' 2>'" + (dir / "err").string() + "' </dev/null";
-    Outcome r;
-    const int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = read_file(dir / "out");
-    r.err = read_file(dir / "err");
-    return r;
+    return testing::run_command(kProducer + " --database-url '" + db.url() + "' --amqp-url '" + testing::amqp_url() +
+                                    "' --queue-prefix '" + topology.prefix + "' " + args,
+                                dir);
   }
 
   // A new key (the last line `apikey create` prints).
@@ -135,7 +103,7 @@ class ApiTest : public ::testing::Test {
   static httplib::Headers auth(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
 
   static std::string submit_body(const std::string& student, const fs::path& file, const std::string& lane = "") {
-    json doc{{"assignment", "cs101/wordfreq"}, {"student", student}, {"files", {{"wordfreq.py", read_file(file)}}}};
+    json doc{{"assignment", "cs101/wordfreq"}, {"student", student}, {"files", {{"wordfreq.py", testing::slurp(file)}}}};
     if (!lane.empty()) doc["lane"] = lane;
     return doc.dump();
   }
@@ -204,7 +172,7 @@ TEST_F(ApiTest, JsonAndMultipartSubmissionsAreGradedAndReadBack) {
                                        {"student", "bob", "", ""},
                                        {"lane", "bulk", "", ""},
                                        {"webhook_url", "http://lms.example/graded", "", ""},
-                                       {"file", read_file(kSuite / "submissions/bob/wordfreq.py"), "wordfreq.py", "text/x-python"}};
+                                       {"file", testing::slurp(kSuite / "submissions/bob/wordfreq.py"), "wordfreq.py", "text/x-python"}};
   r = client().Post("/v1/submissions", auth(key), form);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 202) << r->body;
@@ -275,7 +243,7 @@ TEST_F(ApiTest, JsonAndMultipartSubmissionsAreGradedAndReadBack) {
   problem(client().Get("/v1/assignments/cs101/nope/gradebook", auth(key)), 404);
 
   // The access log: one JSON line per request, with the submission where there is one.
-  const std::string log = read_file(dir / "serve.log");
+  const std::string log = testing::slurp(dir / "serve.log");
   bool access_line = false;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
@@ -329,7 +297,7 @@ TEST_F(ApiTest, KeysAreRequiredRevocableAndScopedToTheirCourse) {
   EXPECT_EQ(db.count("SELECT count(*) FROM gradeq.submissions"), 2);
   EXPECT_EQ(cli("apikey create 'bad name'").status, 1);
   EXPECT_EQ(cli("apikey create cs101-ta").status, 1) << "an active key has that name";
-  EXPECT_EQ(sample(metrics(), R"(gradeq_api_submissions_rejected_total{reason="auth"})"), 5);
+  EXPECT_EQ(metric_sample(metrics(), R"(gradeq_api_submissions_rejected_total{reason="auth"})"), 5);
 }
 
 TEST_F(ApiTest, BadRequestsAreProblemsAndStoreNothing) {
@@ -415,13 +383,13 @@ TEST_F(ApiTest, ADeepQueueIs503WithRetryAfterAndNothingStored) {
   EXPECT_TRUE(r && r->status == 202);
 
   const std::string text = metrics();
-  EXPECT_EQ(sample(text, R"(gradeq_api_submissions_accepted_total{lane="interactive"})"), 2);
-  EXPECT_EQ(sample(text, R"(gradeq_api_submissions_accepted_total{lane="bulk"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_api_submissions_rejected_total{reason="backpressure"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_api_queue_depth{lane="interactive"})"), 2);
-  EXPECT_EQ(sample(text, R"(gradeq_api_requests_total{route="/v1/submissions",code="503"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_api_requests_total{route="/v1/submissions",code="202"})"), 3);
-  EXPECT_GE(sample(text, R"(gradeq_api_request_duration_seconds_count{route="/v1/submissions"})"), 4);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_submissions_accepted_total{lane="interactive"})"), 2);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_submissions_accepted_total{lane="bulk"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_submissions_rejected_total{reason="backpressure"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_queue_depth{lane="interactive"})"), 2);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_requests_total{route="/v1/submissions",code="503"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_api_requests_total{route="/v1/submissions",code="202"})"), 3);
+  EXPECT_GE(metric_sample(text, R"(gradeq_api_request_duration_seconds_count{route="/v1/submissions"})"), 4);
 }
 
 TEST_F(ApiTest, HealthMetricsAndStop) {
@@ -434,8 +402,8 @@ TEST_F(ApiTest, HealthMetricsAndStop) {
   ASSERT_TRUE(r && r->status == 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_THAT(r->body, HasSubstr("# TYPE gradeq_api_request_duration_seconds histogram"));
-  EXPECT_GE(sample(r->body, R"(gradeq_api_requests_total{route="/healthz",code="200"})"), 1);
-  EXPECT_EQ(sample(r->body, R"(gradeq_api_build_info{version="0.1.0"})"), 1);
+  EXPECT_GE(metric_sample(r->body, R"(gradeq_api_requests_total{route="/healthz",code="200"})"), 1);
+  EXPECT_EQ(metric_sample(r->body, R"(gradeq_api_build_info{version="0.1.0"})"), 1);
   auto status = server->terminate(std::chrono::seconds(60));
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << testing::describe_status(*status);

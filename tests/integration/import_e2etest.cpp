@@ -23,6 +23,7 @@
 #include "gradeq/docker_sandbox.hpp"
 #include "gradeq/grader.hpp"
 #include "gradeq/job.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 namespace gradeq {
@@ -32,11 +33,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CommandOutcome;
 
 // One zip entry for make_zip: a file (content), a symbolic link (content = target), or `zeros`
 // bytes of zeros (a bomb).
@@ -47,12 +44,7 @@ struct ZipEntry {
   std::size_t zeros = 0;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::slurp;
 
 std::string hex(const std::string& bytes) {
   static const char* digits = "0123456789abcdef";
@@ -114,17 +106,12 @@ class ImportTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome producer(const std::string& args) {
-    std::string command = "GRADEQ_DATABASE_URL='" + db_->url() + "' GRADEQ_AMQP_URL='" +
-                          testing::amqp_url() + "' GRADEQ_QUEUE_PREFIX='" + topology_.prefix +
-                          "' " GRADEQ_BINARY_DIR "/producer/gradeq-producer " + args + " >'" +
-                          (dir_ / "out").string() + "' 2>'" + (dir_ / "err").string() + "' </dev/null";
-    Outcome r;
-    int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(dir_ / "out");
-    r.err = slurp(dir_ / "err");
-    return r;
+    return testing::run_command("GRADEQ_DATABASE_URL='" + db_->url() + "' GRADEQ_AMQP_URL='" + testing::amqp_url() +
+                                    "' GRADEQ_QUEUE_PREFIX='" + topology_.prefix + "' " GRADEQ_BINARY_DIR
+                                    "/producer/gradeq-producer " + args,
+                                dir_);
   }
+
 
   Outcome import(const std::string& source, const std::string& flags = "") {
     return producer("import " + assignment_ + " '" + source + "' " + flags);

@@ -19,6 +19,7 @@
 #include "gradeq/grader.hpp"
 #include "gradeq/metrics_http.hpp"
 #include "gradeq/producer.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 namespace gradeq {
@@ -26,27 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A port nothing listens on now (bound to 0 and closed again).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using testing::free_port;
 
-// The value of one series line ("name{labels}") in an exposition text; -1 if absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
+using testing::metric_sample;
 
 // Runs the grader binary's --health with these extra arguments; its exit code.
 int health(const std::string& args) {
@@ -102,25 +85,25 @@ TEST(GraderMetrics, ScrapeCountsWhatWasGradedAndHealthAnswers) {
     ASSERT_EQ(a.status, 200) << a.error;
     EXPECT_EQ(a.content_type, "text/plain; version=0.0.4; charset=utf-8");
     text = a.body;
-    if (sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="bulk"})") == bulk &&
-        sample(text, "gradeq_grader_workers_busy") == 0) break;
+    if (metric_sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="bulk"})") == bulk &&
+        metric_sample(text, "gradeq_grader_workers_busy") == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   SCOPED_TRACE(text);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="interactive"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="bulk"})"), bulk);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_jobs_total{outcome="poison",lane="bulk"})"), 0);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_job_duration_seconds_count{lane="interactive"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_job_duration_seconds_count{lane="bulk"})"), bulk);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_job_duration_seconds_bucket{lane="bulk",le="+Inf"})"), bulk);
-  EXPECT_GT(sample(text, R"(gradeq_grader_job_duration_seconds_sum{lane="bulk"})"), 0);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_container_duration_seconds_count{lane="bulk"})"), bulk);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_queue_lag_seconds_count{lane="interactive"})"), 1);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_queue_lag_seconds_count{lane="bulk"})"), bulk);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_errors_total{kind="job_fault"})"), 0);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_errors_total{kind="database_outage"})"), 0);
-  EXPECT_EQ(sample(text, "gradeq_grader_workers_busy"), 0);
-  EXPECT_EQ(sample(text, R"(gradeq_grader_build_info{version="0.1.0"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="interactive"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_jobs_total{outcome="graded",lane="bulk"})"), bulk);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_jobs_total{outcome="poison",lane="bulk"})"), 0);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_job_duration_seconds_count{lane="interactive"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_job_duration_seconds_count{lane="bulk"})"), bulk);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_job_duration_seconds_bucket{lane="bulk",le="+Inf"})"), bulk);
+  EXPECT_GT(metric_sample(text, R"(gradeq_grader_job_duration_seconds_sum{lane="bulk"})"), 0);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_container_duration_seconds_count{lane="bulk"})"), bulk);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_queue_lag_seconds_count{lane="interactive"})"), 1);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_queue_lag_seconds_count{lane="bulk"})"), bulk);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_errors_total{kind="job_fault"})"), 0);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_errors_total{kind="database_outage"})"), 0);
+  EXPECT_EQ(metric_sample(text, "gradeq_grader_workers_busy"), 0);
+  EXPECT_EQ(metric_sample(text, R"(gradeq_grader_build_info{version="0.1.0"})"), 1);
 
   auto h = metrics::http_get("127.0.0.1", gs.metrics_port, "/healthz", std::chrono::seconds(3));
   EXPECT_EQ(h.status, 200);

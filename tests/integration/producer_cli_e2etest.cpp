@@ -14,6 +14,7 @@
 
 #include "gradeq/amqp.hpp"
 #include "gradeq/job.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 namespace gradeq {
@@ -22,11 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CommandOutcome;
 
 class ProducerCliTest : public ::testing::Test {
  protected:
@@ -41,23 +38,10 @@ class ProducerCliTest : public ::testing::Test {
   }
 
   Outcome producer(const std::string& args, const std::string& amqp = testing::amqp_url()) {
-    std::string command = "GRADEQ_DATABASE_URL='" + db.url() + "' GRADEQ_AMQP_URL='" + amqp +
-                          "' GRADEQ_QUEUE_PREFIX='" + topology.prefix + "' " GRADEQ_BINARY_DIR
-                          "/producer/gradeq-producer " + args + " >'" + (dir / "out").string() +
-                          "' 2>'" + (dir / "err").string() + "' </dev/null";
-    Outcome r;
-    int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(dir / "out");
-    r.err = slurp(dir / "err");
-    return r;
-  }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return testing::run_command("GRADEQ_DATABASE_URL='" + db.url() + "' GRADEQ_AMQP_URL='" + amqp +
+                                    "' GRADEQ_QUEUE_PREFIX='" + topology.prefix + "' " GRADEQ_BINARY_DIR
+                                    "/producer/gradeq-producer " + args,
+                                dir);
   }
 
   std::string suite(const std::string& name) { return GRADEQ_SOURCE_DIR "/test-suites/" + name; }

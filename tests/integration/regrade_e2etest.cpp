@@ -24,6 +24,7 @@
 #include "gradeq/docker_sandbox.hpp"
 #include "gradeq/grader.hpp"
 #include "gradeq/job.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 namespace gradeq {
@@ -33,11 +34,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CommandOutcome;
 
 // "three" expects `three` (v1 says 7: the staff's mistake; v2 fixes it to 6).
 std::string spec(const std::string& assignment, const std::string& three) {
@@ -91,24 +88,12 @@ class RegradeTest : public ::testing::Test {
 
   Outcome producer(const std::string& args, const std::string& prefix = topology_.prefix,
                    const std::string& amqp = testing::amqp_url()) {
-    std::string command = "GRADEQ_DATABASE_URL='" + db_->url() + "' GRADEQ_AMQP_URL='" + amqp +
-                          "' GRADEQ_QUEUE_PREFIX='" + prefix + "' " GRADEQ_BINARY_DIR
-                          "/producer/gradeq-producer " + args + " >'" + (dir / "out").string() +
-                          "' 2>'" + (dir / "err").string() + "' </dev/null";
-    Outcome r;
-    int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(dir / "out");
-    r.err = slurp(dir / "err");
-    return r;
+    return testing::run_command("GRADEQ_DATABASE_URL='" + db_->url() + "' GRADEQ_AMQP_URL='" + amqp +
+                                    "' GRADEQ_QUEUE_PREFIX='" + prefix + "' " GRADEQ_BINARY_DIR
+                                    "/producer/gradeq-producer " + args,
+                                dir);
   }
 
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
 
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 

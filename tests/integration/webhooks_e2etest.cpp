@@ -178,23 +178,12 @@ class WebhooksTest : public ::testing::Test {
     return out;
   }
 
-  struct Outcome {
-    int status = -1;
-    std::string out;
-    std::string err;
-  };
+  using Outcome = testing::CommandOutcome;
   Outcome cli(const std::string& args) {
-    const std::string command = "env -u GRADEQ_WEBHOOK_SECRET GRADEQ_DATABASE_URL='" + db.url() +
-                                "' GRADEQ_AMQP_URL='" + testing::amqp_url() + "' GRADEQ_QUEUE_PREFIX='" +
-                                topology.prefix + "' " GRADEQ_BINARY_DIR "/producer/gradeq-producer " +
-                                args + " >'" + (dir / "out").string() + "' 2>'" +
-                                (dir / "err").string() + "' </dev/null";
-    Outcome r;
-    const int raw = std::system(command.c_str());
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = testing::slurp(dir / "out");
-    r.err = testing::slurp(dir / "err");
-    return r;
+    return testing::run_command("env -u GRADEQ_WEBHOOK_SECRET GRADEQ_DATABASE_URL='" + db.url() +
+                                    "' GRADEQ_AMQP_URL='" + testing::amqp_url() + "' GRADEQ_QUEUE_PREFIX='" +
+                                    topology.prefix + "' " GRADEQ_BINARY_DIR "/producer/gradeq-producer " + args,
+                                dir);
   }
 
   std::string submit(const std::string& student, const std::optional<std::string>& webhook_url) {

@@ -34,6 +34,23 @@ std::string slurp(const std::filesystem::path& file);
 // The output of a shell command; a failure is appended as "(COMMAND: status N)".
 std::string capture(const std::string& command);
 
+// What a shell command run to its end left: its exit status (-1 if it did not exit), its
+// stdout and its stderr.
+struct CommandOutcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+// Runs `command` with /bin/sh, stdin from /dev/null, stdout and stderr through the files out and
+// err of `dir` (an existing folder).
+CommandOutcome run_command(const std::string& command, const std::filesystem::path& dir);
+
+// A TCP port on 127.0.0.1 that nothing listens on now (bound to 0 and closed again).
+int free_port();
+
+// The value of one series line ("name{labels}") in a Prometheus exposition text; -1 if absent.
+double metric_sample(const std::string& text, const std::string& series);
+
 std::string hostname();
 
 // What /proc says a process has used so far. cpu_children_s counts only children it has waited
